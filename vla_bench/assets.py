@@ -1,0 +1,111 @@
+"""The only module that knows where assets live, and the cache of simplified render meshes.
+
+Robots come from the ``robosuite-models`` wheel (installed offline; located with
+``importlib.util.find_spec`` because importing the package pulls in robosuite). Our own leaf
+assets live in ``vla_bench/_assets`` (the repository's ``assets/`` folder, packaged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+
+from vla_bench.errors import AssetError
+
+ASSET_ROOT = Path(__file__).resolve().parent.parent / "assets"
+
+
+def robosuite_models_dir() -> Path:
+    """Directory holding ``robosuite_models/assets`` (robots, grippers)."""
+    spec = importlib.util.find_spec("robosuite_models")
+    if spec is None or spec.origin is None:
+        raise AssetError(
+            "the robot models are missing: install them with `pip install robosuite-models` "
+            "(or re-run the README's set-up command)"
+        )
+    return Path(spec.origin).parent / "assets"
+
+
+def robot_xml(name: str) -> Path:
+    """Path of ``robots/<name>/robot.xml`` inside robosuite-models."""
+    path = robosuite_models_dir() / "robots" / name / "robot.xml"
+    if not path.exists():
+        raise AssetError(f"robot model {name!r} not found at {path}")
+    return path
+
+
+def leaf_asset(*parts: str) -> Path:
+    """Path of one of our own leaf assets (``assets/<parts…>``)."""
+    for root in (ASSET_ROOT, Path(__file__).resolve().parent / "_assets"):
+        path = root.joinpath(*parts)
+        if path.exists():
+            return path
+    raise AssetError(f"asset {'/'.join(parts)} not found under {ASSET_ROOT}")
+
+
+def cache_dir() -> Path:
+    """Per-user cache (``$VLA_BENCH_CACHE`` or ``~/.cache/vla_bench``)."""
+    root = Path(os.environ.get("VLA_BENCH_CACHE", Path.home() / ".cache" / "vla_bench"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def read_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices ``(n, 3)`` and triangle faces ``(m, 3)`` of an STL (binary/ASCII) or OBJ file."""
+    suffix = path.suffix.lower()
+    if suffix == ".obj":
+        verts, faces = [], []
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith("v "):
+                verts.append([float(v) for v in line.split()[1:4]])
+            elif line.startswith("f "):
+                idx = [int(tok.split("/")[0]) - 1 for tok in line.split()[1:]]
+                faces.extend([idx[0], idx[i], idx[i + 1]] for i in range(1, len(idx) - 1))
+        return np.asarray(verts, np.float64), np.asarray(faces, np.int64)
+    if suffix != ".stl":
+        raise AssetError(f"cannot read mesh {path} (only .stl and .obj)")
+    raw = path.read_bytes()
+    count = int(np.frombuffer(raw, np.uint32, 1, 80)[0]) if len(raw) >= 84 else -1
+    if count >= 0 and len(raw) == 84 + 50 * count:
+        rec = np.dtype([("n", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
+        tris = np.frombuffer(raw, rec, count, 84)["v"].reshape(-1, 3).astype(np.float64)
+    else:
+        nums = [ln.split()[1:4] for ln in raw.decode(errors="replace").splitlines()
+                if ln.strip().startswith("vertex")]
+        tris = np.asarray(nums, np.float64)
+    verts, inverse = np.unique(tris, axis=0, return_inverse=True)
+    return verts, inverse.reshape(-1, 3).astype(np.int64)
+
+
+def simplified_mesh(path: Path, keep: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mesh decimated to ``keep`` of its faces, cached on disk (visual meshes only).
+
+    Decimating collision meshes changes contact behaviour, so callers use this for render
+    geoms only.
+    """
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+    target = cache_dir() / "meshes" / f"{path.stem}-{digest}-{keep:.3f}.npz"
+    if target.exists():
+        with np.load(target) as cached:
+            return cached["verts"], cached["faces"]
+    verts, faces = read_mesh(path)
+    if keep < 1.0 and len(faces) > 200:
+        import fast_simplification  # lazy: only needed the first time a mesh is cached
+
+        verts, faces = fast_simplification.simplify(
+            verts.astype(np.float32), faces.astype(np.int32), target_reduction=1.0 - keep
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, verts=np.asarray(verts, np.float64), faces=np.asarray(faces, np.int64))
+    os.replace(tmp, target)  # atomic: parallel workers may race on first use
+    return np.asarray(verts, np.float64), np.asarray(faces, np.int64)
+
+
+def file_hash(path: Path) -> str:
+    """Short content hash of an asset file, for result provenance."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]

@@ -1,0 +1,74 @@
+"""Kitchen: a counter with a sink, a refrigerator with a hinged door, and wall shelves.
+
+Heights are scaled to a 1.3 m humanoid: the counter top is at 0.75 m.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from vla_bench.scene import compose as c
+from vla_bench.scene.layout import Fixture, Layout
+from vla_bench.sim import Sim
+
+COUNTER_TOP = 0.75
+COUNTER_X = 1.05  # centre; the front edge faces the robot at x = 0.75
+COUNTER_HALF = (0.3, 1.0)
+
+
+class KitchenLayout(Layout):
+    """Counter along +x, fridge to the right (−y), shelves to the left (+y)."""
+
+    name = "kitchen"
+    floor_rgba = (0.62, 0.58, 0.52, 1.0)
+
+    def build(self, spec: mujoco.MjSpec) -> None:
+        c.add_floor(spec, self.floor_rgba)
+        wall = c.body(spec.worldbody, "kitchen_walls", (0, 0, 0))
+        c.box(wall, "wall_back", (0.05, 2.5, 1.2), (1.45, 0, 1.2), rgba=(0.9, 0.88, 0.82, 1))
+        c.box(wall, "wall_right", (2.0, 0.05, 1.2), (-0.5, -2.5, 1.2), rgba=(0.86, 0.86, 0.8, 1))
+        c.box(wall, "wall_left", (2.0, 0.05, 1.2), (-0.5, 2.5, 1.2), rgba=(0.86, 0.86, 0.8, 1))
+
+        counter = c.body(spec.worldbody, "counter", (COUNTER_X, 0, 0))
+        hx, hy = COUNTER_HALF
+        c.box(counter, "counter_cabinet", (hx - 0.02, hy, COUNTER_TOP / 2 - 0.02),
+              (0.02, 0, COUNTER_TOP / 2 - 0.02), rgba=(0.45, 0.32, 0.22, 1))
+        c.box(counter, "counter_top", (hx, hy, 0.02), (0, 0, COUNTER_TOP - 0.02),
+              rgba=(0.85, 0.83, 0.78, 1))
+        # Sink: a steel basin recessed into the top at +y (visual rim + collision floor).
+        c.box(counter, "sink_rim", (0.17, 0.22, 0.003), (0.02, 0.72, COUNTER_TOP + 0.003),
+              rgba=(0.6, 0.62, 0.66, 1), collide=False)
+        c.box(counter, "sink_basin", (0.14, 0.19, 0.004), (0.02, 0.72, COUNTER_TOP + 0.005),
+              rgba=(0.35, 0.37, 0.4, 1), collide=False)
+        self.add_fixture(Fixture("counter", COUNTER_HALF, COUNTER_TOP, (COUNTER_X, 0, 0)))
+
+        fridge = c.body(spec.worldbody, "fridge", (0.35, -1.9, 0))
+        c.box(fridge, "fridge_body", (0.35, 0.33, 0.9), (0, 0, 0.9), rgba=(0.92, 0.93, 0.95, 1))
+        door = c.body(fridge, "fridge_door", (-0.36, 0.33, 0.9))
+        door.add_joint(name="fridge_door_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, 1],
+                       range=[0, 1.9], damping=2.0, frictionloss=0.3)
+        c.box(door, "fridge_door_panel", (0.02, 0.33, 0.88), (-0.0, -0.33, 0),
+              rgba=(0.88, 0.89, 0.92, 1), mass=6.0)
+        c.capsule(door, "fridge_handle", 0.012, 0.18, (-0.05, -0.6, 0.1), rgba=(0.3, 0.3, 0.3, 1),
+                  mass=0.2)
+        self.add_fixture(Fixture("fridge", (0.4, 0.35), 1.8, (0.35, -1.9, 0)))
+
+        shelf = c.body(spec.worldbody, "shelves", (0.3, 2.2, 0))
+        for i, z in enumerate((0.02, 0.6, 1.1, 1.6)):
+            c.box(shelf, f"shelf_board_{i}", (0.4, 0.18, 0.015), (0, 0, z), rgba=(0.6, 0.45, 0.3, 1))
+        for i, x in enumerate((-0.39, 0.39)):
+            c.box(shelf, f"shelf_side_{i}", (0.015, 0.18, 0.81), (x, 0, 0.81), rgba=(0.55, 0.4, 0.28, 1))
+        self.add_fixture(Fixture("shelves", (0.4, 0.18), 1.6, (0.3, 2.2, 0)))
+
+        c.add_camera(spec, "external", pos=(-1.2, -1.6, 2.0), target=(0.8, 0.0, 0.6), fovy=55)
+
+    def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
+        """Jitter fixtures and close the fridge door."""
+        super().initialize(sim, rng)
+        j = sim.joint_id("fridge_door_hinge")
+        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
+
+    def counter_top(self, sim: Sim) -> tuple[np.ndarray, float]:
+        """Counter centre (x, y) this episode and the top height."""
+        return sim.model.body_pos[sim.body_id("counter")][:2].copy(), COUNTER_TOP

@@ -1,0 +1,169 @@
+"""Kitchen: pick up the apple of the instructed colour and place it in the basket."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
+from vla_bench.experts.base import Expert, Grip, Navigate, Reach, grasp_rotation
+from vla_bench.language import Templates
+from vla_bench.scene import placement, props
+from vla_bench.sim import Sim
+from vla_bench.task import Evaluation, Task
+
+APPLE_COLORS = ("red", "green", "yellow")
+N_APPLES = 3
+BASKET_INNER = (0.18, 0.18)
+BASKET_HEIGHT = 0.07
+REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame (x, y)
+
+
+class PlaceAppleInBasket(Task):
+    """Pick up the {color} apple and place it in the basket.
+
+    **Description** — Three apples (red, green, yellow) lie on the kitchen counter next to a
+    wicker basket. The instruction names one colour; the robot must put that apple, and only
+    that one, into the basket.
+
+    **Randomisation** — target colour; apple and basket positions on the counter (≥ 10 cm
+    apart); robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°);
+    instruction template.
+
+    **Success** — the target apple's centre is inside the basket's inner walls, below its rim,
+    not held by either gripper, and no other apple is in the basket.
+
+    **Failure** — a distractor apple ends up in the basket (wrong object), or the target apple
+    falls to the floor.
+
+    **Safety notes** — ``task`` cost when any apple falls off the counter; collisions with the
+    counter and contact forces are counted by the env.
+
+    **Alternatives in the scene** — the two other apples (the other colours) are valid-looking
+    goals: a policy that ignores the colour word succeeds about one time in three at best.
+
+    **Version history** — v1 (2026-11): first release.
+    """
+
+    name = "PlaceAppleInBasket"
+    domain = "kitchen"
+    family = "manipulation"
+    max_episode_steps = 300
+    templates = Templates(
+        train=(
+            "pick up the {color} apple and place it in the basket",
+            "put the {color} apple in the basket",
+            "place the {color} apple into the basket",
+            "grab the {color} apple and drop it in the basket",
+            "move the {color} apple to the basket",
+            "take the {color} apple and put it inside the basket",
+        ),
+        test=(
+            "could you set the {color} apple in the basket",
+            "the {color} apple belongs in the basket, please move it there",
+            "transfer the {color} apple into the wicker basket",
+        ),
+    )
+    layout: KitchenLayout
+
+    def build(self, spec: mujoco.MjSpec) -> None:
+        """Three apples and a basket."""
+        self.apples = [props.apple(spec, f"apple_{i}") for i in range(N_APPLES)]
+        self.basket = props.open_box(spec, "basket", BASKET_INNER, BASKET_HEIGHT,
+                                     rgba=(0.62, 0.45, 0.22, 1))
+
+    def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
+        """Place apples and basket on the counter; pick the target colour."""
+        center, top = self.layout.counter_top(sim)
+        lo = center + np.array([-0.22, -0.6])
+        hi = center + np.array([-0.12, 0.35])
+        spots = placement.scatter(rng, N_APPLES + 1, lo, hi, min_dist=0.16)
+        colors = rng.permutation(APPLE_COLORS)
+        for apple, color, xy in zip(self.apples, colors, spots[:N_APPLES]):
+            rgba = np.array(props.COLORS[str(color)])
+            rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.05, 0.05, 3), 0, 1)
+            sim.set_rgba(apple, rgba)
+            sim.set_free_pose(apple, np.array([xy[0], xy[1], top + 0.036]))
+        self.target_color = str(rng.choice(colors))
+        self.target = self.apples[list(colors).index(self.target_color)]
+        bxy = spots[N_APPLES]
+        yaw = rng.uniform(-0.3, 0.3)
+        sim.set_free_pose(self.basket, np.array([bxy[0], bxy[1], top + 0.001]),
+                          np.array([np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]))
+        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
+        _set_robot_base(sim, base, rng.uniform(-0.3, 0.3))
+        self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
+        return self.instruction
+
+    def _in_basket(self, sim: Sim, apple: str) -> bool:
+        rel = sim.body_pos(apple) - sim.body_pos(self.basket)
+        local = sim.body_mat(self.basket).T @ rel
+        half = np.array(BASKET_INNER) / 2
+        return bool(np.all(np.abs(local[:2]) < half) and 0.0 < local[2] < BASKET_HEIGHT)
+
+    def evaluate(self, sim: Sim) -> Evaluation:
+        """Target in basket and released; wrong apple in basket or a fall fails."""
+        held = any(sim.grasped_by(self.target, s) for s in ("right", "left"))
+        wrong = [a for a in self.apples if a != self.target and self._in_basket(sim, a)]
+        dropped = [a for a in self.apples if sim.body_pos(a)[2] < COUNTER_TOP - 0.2]
+        target_in = self._in_basket(sim, self.target)
+        failure, reason = False, None
+        if wrong:
+            failure, reason = True, "wrong apple in the basket"
+        elif self.target in dropped:
+            failure, reason = True, "target apple dropped"
+        dist = float(np.linalg.norm(sim.body_pos(self.target)[:2] - sim.body_pos(self.basket)[:2]))
+        return Evaluation(
+            success=target_in and not held and not wrong,
+            failure=failure, failure_reason=reason, task_cost=float(bool(dropped)),
+            progress={"target_to_basket_m": dist},
+        )
+
+    def expert(self, sim: Sim) -> Expert:
+        """Walk to the apple, grasp from the front, carry it over the basket, release."""
+        return pick_and_place_expert(self.target, self.basket, release_height=0.07)
+
+
+def _set_robot_base(sim: Sim, xy: np.ndarray, yaw: float) -> None:
+    h = sim.robot
+    if h.floating:
+        adr = h.base_qpos_adr
+        sim.data.qpos[adr[0]: adr[0] + 2] = xy
+        sim.data.qpos[adr[3]: adr[3] + 4] = (np.cos(yaw / 2), 0, 0, np.sin(yaw / 2))
+    else:
+        sim.data.qpos[h.base_qpos_adr[[0, 1, 3]]] = (xy[0], xy[1], yaw)
+
+
+def pick_and_place_expert(obj: str, container: str, release_height: float) -> Expert:
+    """Right-hand pick of ``obj`` and place into ``container`` (facing +x surfaces)."""
+    rot = grasp_rotation(0.25)
+    approach = rot[:, 2]
+
+    def stand_at(target: str):
+        def goal(sim: Sim) -> np.ndarray:
+            xy = sim.body_pos(target)[:2]
+            return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
+        return goal
+
+    def at(target: str, back: float = 0.0, up: float = 0.0):
+        def pos(sim: Sim) -> np.ndarray:
+            x, y, yaw = sim.robot_base()
+            c, s = np.cos(yaw), np.sin(yaw)
+            world_app = np.array([c * approach[0], s * approach[0], approach[2]])
+            return sim.body_pos(target) - back * world_app + np.array([0, 0, up])
+        return pos
+
+    lift = 0.12
+    return Expert([
+        Grip("right", -1.0, steps=2),
+        Navigate(stand_at(obj), tol=0.03),
+        Reach("right", at(obj, back=0.10, up=0.03), rot, tol=0.02),
+        Reach("right", at(obj, back=-0.005), rot, tol=0.012),
+        Grip("right", 1.0, steps=12),
+        Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
+        Navigate(stand_at(container), tol=0.03),
+        Reach("right", at(container, up=release_height + 0.06), rot, tol=0.025),
+        Reach("right", at(container, up=release_height), rot, tol=0.02),
+        Grip("right", -1.0, steps=15),
+        Reach("right", at(container, back=0.12, up=release_height + 0.08), rot, tol=0.03),
+    ])

@@ -1,0 +1,366 @@
+"""``VLAEnv``: the Gymnasium environment. It owns the model, stepping and observations; task
+logic lives in the tasks, control in :mod:`vla_bench.control`, conventions in
+:mod:`vla_bench.conventions`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from vla_bench import conventions as cv
+from vla_bench.control.controller import Controller, action_layout
+from vla_bench.errors import ConfigError, InvalidActionError, UnknownNameError
+from vla_bench.registry import find_task
+from vla_bench.robots import get_robot
+from vla_bench.robots.adapter import PREFIX, SIDES, resolve_handles
+from vla_bench.safety import SafetyMonitor
+from vla_bench.scene import compose
+from vla_bench.scene.layouts import make_layout
+from vla_bench.sim import Sim
+from vla_bench.task import Evaluation, Task
+
+CAMERAS = ("head", "wrist_right", "wrist_left", "external")
+_SETTLE_STEPS = 50  # physics steps after placing objects, so they rest before step 0
+
+
+class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
+    """A humanoid in a domain scene, told in words what to do.
+
+    Args:
+        domain: ``kitchen``, ``workshop``, ``office`` or ``outdoor``.
+        tasks: task names this env samples from (set by the registered id).
+        task: pin one of ``tasks`` for every episode (else sampled per episode).
+        robot: ``"g1"`` (default) or ``"h1"``.
+        control_mode: ``"ee_delta"`` (default), ``"joint_pos"`` (free-floating whole body) or
+            ``"base_only"``.
+        cameras: camera names; the first fills ``rgb``/``depth``, others add
+            ``rgb_<name>``/``depth_<name>``. Any of ``head``, ``wrist_right``, ``wrist_left``,
+            ``external``. ``()`` gives a state-and-language-only observation.
+        image_size: ``(height, width)`` of every camera.
+        phrasing: ``"train"`` templates or held-out ``"test"`` templates.
+        render_mode: ``"rgb_array"`` renders the third-person camera in ``render()``.
+        high_quality: shadows and multisampling (slow on a CPU).
+        mesh_keep: fraction of visual mesh faces kept (1.0 = original meshes).
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": cv.CONTROL_HZ}
+
+    def __init__(
+        self,
+        domain: str,
+        tasks: Sequence[str],
+        task: str | None = None,
+        robot: str = "g1",
+        control_mode: str = "ee_delta",
+        cameras: Sequence[str] = ("head",),
+        image_size: Sequence[int] = cv.DEFAULT_IMAGE_SIZE,
+        phrasing: str = "train",
+        render_mode: str | None = None,
+        high_quality: bool = False,
+        mesh_keep: float = 0.1,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            valid = [p for p in inspect.signature(VLAEnv.__init__).parameters if p not in
+                     ("self", "unknown")]
+            bad = next(iter(unknown))
+            close = difflib.get_close_matches(bad, valid, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"unknown argument {bad!r}.{hint} Valid: {', '.join(valid)}")
+        self._check_args(control_mode, cameras, image_size, phrasing, render_mode, mesh_keep)
+        entries = [find_task(t, domain) for t in tasks]
+        if task is not None:
+            entries = [find_task(task, domain)] if task in [e.name for e in entries] else \
+                _raise(UnknownNameError("task", task, [e.name for e in entries]))
+        self.domain, self.control_mode, self.phrasing = domain, control_mode, phrasing
+        self.render_mode = render_mode
+        self.cameras = tuple(cameras)
+        self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.robot_model = get_robot(robot)
+        floating = control_mode == "joint_pos"
+
+        self.layout = make_layout(domain)
+        spec = compose.new_scene(f"vla_{domain}", high_quality=high_quality)
+        self.layout.build(spec)
+        self.tasks: list[Task] = []
+        for entry in entries:
+            task_obj = entry.load()(self.layout)
+            task_obj.build(spec)
+            self.tasks.append(task_obj)
+        self.task_entries = entries
+        compose.attach_robot(spec, self.robot_model, floating=floating, mesh_keep=mesh_keep)
+        self.model = spec.compile()
+        self.data = mujoco.MjData(self.model)
+        self.handles = resolve_handles(self.model, self.robot_model, floating)
+        self.base_height = self._standing_offset()
+        self.sim = Sim(self.model, self.data, self.handles, self.layout.ground_height)
+        self.controller = Controller(self.model, self.handles, control_mode,
+                                     self.layout.ground_height, self.base_height)
+        ground = np.array([g for g in range(self.model.ngeom)
+                           if self.model.geom_contype[g] == cv.CONTACT_GROUND])
+        self.safety = SafetyMonitor(self.model, self.handles, ground)
+        self._camera_ids = {c: self._resolve_camera(c) for c in self.cameras}
+        self._renderer = None
+        self._video_renderer = None
+
+        self.action_layout = action_layout(control_mode, self.handles)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (len(self.action_layout),), np.float32)
+        self.state_layout = self._state_layout()
+        self.observation_space = gym.spaces.Dict(self._obs_spaces())
+        self.task: Task = self.tasks[0]
+        self.task_description = ""
+        self._steps = 0
+        self._success_once = False
+        self._expert = None
+        self._warnings0 = np.zeros(len(self.data.warning), int)
+
+    # -- construction helpers ------------------------------------------------------------
+    @staticmethod
+    def _check_args(control_mode: str, cameras: Sequence[str], image_size: Sequence[int],
+                    phrasing: str, render_mode: str | None, mesh_keep: float) -> None:
+        if control_mode not in cv.CONTROL_MODES:
+            raise UnknownNameError("control_mode", control_mode, cv.CONTROL_MODES)
+        if isinstance(cameras, str):
+            raise ConfigError(f"cameras must be a sequence of names, e.g. ({cameras!r},)")
+        for cam in cameras:
+            if cam not in CAMERAS:
+                raise UnknownNameError("camera", cam, CAMERAS)
+        if len(set(cameras)) != len(cameras):
+            raise ConfigError(f"cameras lists a camera twice: {list(cameras)}")
+        if (len(image_size) != 2 or not all(isinstance(v, (int, np.integer)) for v in image_size)
+                or not all(16 <= v <= 2048 for v in image_size)):
+            raise ConfigError(f"image_size must be (height, width) integers in [16, 2048], "
+                              f"got {image_size!r}")
+        if phrasing not in ("train", "test"):
+            raise ConfigError(f"phrasing must be 'train' or 'test', got {phrasing!r}")
+        if render_mode not in (None, "rgb_array"):
+            raise ConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if not 0.01 <= mesh_keep <= 1.0:
+            raise ConfigError(f"mesh_keep must be in [0.01, 1.0], got {mesh_keep!r}")
+
+    def _resolve_camera(self, name: str) -> int:
+        full = name if name == "external" else PREFIX + name
+        return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, full)
+
+    def _standing_offset(self) -> float:
+        """Base height at which the feet just touch flat ground at z = 0 in the home pose."""
+        d = mujoco.MjData(self.model)
+        d.qpos[self.handles.qpos_adr] = self.handles.home_qpos
+        mujoco.mj_kinematics(self.model, d)
+        feet = self.handles.foot_geom_ids
+        lowest = min(d.geom_xpos[g][2] - self.model.geom_rbound[g] for g in feet)
+        root_z = d.qpos[self.handles.base_qpos_adr[2]]
+        offset = root_z - lowest + 0.002
+        self.handles.standing_height = float(d.xpos[self.handles.pelvis_body][2] - lowest)
+        return float(offset)
+
+    def _state_layout(self) -> tuple[str, ...]:
+        joints = self.robot_model.body_joints
+        return (("base_vx", "base_vy", "base_wz", "pelvis_height", "gravity_x", "gravity_y",
+                 "gravity_z") + tuple(f"q/{j}" for j in joints) + tuple(f"dq/{j}" for j in joints)
+                + tuple(f"{s}_gripper_opening" for s in SIDES)
+                + tuple(f"{s}_tcp_{a}" for s in SIDES for a in "xyz"))
+
+    def _obs_spaces(self) -> dict[str, gym.Space]:
+        h, w = self.image_size
+        spaces: dict[str, gym.Space] = {}
+        for i, cam in enumerate(self.cameras):
+            sfx = "" if i == 0 else f"_{cam}"
+            spaces[cv.OBS_RGB + sfx] = gym.spaces.Box(0, 255, (h, w, 3), np.uint8)
+            spaces[cv.OBS_DEPTH + sfx] = gym.spaces.Box(0.0, np.inf, (h, w, 1), np.float32)
+        spaces[cv.OBS_STATE] = gym.spaces.Box(-np.inf, np.inf, (len(self.state_layout),),
+                                              np.float32)
+        spaces[cv.OBS_INSTRUCTION] = gym.spaces.Text(
+            max_length=cv.INSTRUCTION_MAX_LENGTH, charset=cv.INSTRUCTION_CHARSET)
+        return spaces
+
+    # -- Gymnasium API -------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Start an episode. ``options={"task": name}`` picks the task for this episode."""
+        super().reset(seed=seed)
+        rng = self.np_random
+        options = options or {}
+        unknown = set(options) - {"task"}
+        if unknown:
+            raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; valid: ['task']")
+        if "task" in options:
+            names = [e.name for e in self.task_entries]
+            if options["task"] not in names:
+                raise UnknownNameError("task", str(options["task"]), names)
+            self.task = self.tasks[names.index(options["task"])]
+        else:
+            self.task = self.tasks[int(rng.integers(len(self.tasks)))]
+        m, d, h = self.model, self.data, self.handles
+        mujoco.mj_resetData(m, d)
+        d.qpos[h.qpos_adr] = h.home_qpos
+        if h.floating:
+            d.qpos[h.base_qpos_adr[2]] = self.base_height
+        else:
+            d.qpos[h.base_qpos_adr[2]] = self.base_height
+        for side in SIDES:
+            d.qpos[h.gripper_qpos_adr[side]] = 0.045
+        self.layout.initialize(self.sim, rng)
+        self.instruction = self.task.initialize(self.sim, rng, self.phrasing)
+        self.task_description = self.instruction
+        if not h.floating:
+            x, y = d.qpos[h.base_qpos_adr[0]], d.qpos[h.base_qpos_adr[1]]
+            d.qpos[h.base_qpos_adr[2]] = self.layout.ground_height(x, y) + self.base_height
+        mujoco.mj_forward(m, d)
+        self.controller.reset(d)
+        mujoco.mj_step(m, d, _SETTLE_STEPS)
+        self.controller.reset(d)
+        self._steps = 0
+        self._success_once = False
+        self._expert = None
+        self._warnings0 = np.array([w.number for w in d.warning])
+        evaluation = self.task.evaluate(self.sim)
+        return self._observation(), self._info(evaluation, None, None)
+
+    def step(self, action: np.ndarray) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Advance one control step (``SUBSTEPS`` physics steps) with ``action`` held."""
+        action = self._validate(action)
+        m, d = self.model, self.data
+        self.controller.apply(action, d)
+        mujoco.mj_step(m, d, cv.SUBSTEPS)
+        self._steps += 1
+        sim_error = self._sim_error()
+        if sim_error:
+            evaluation = Evaluation(success=False, failure=True, failure_reason="sim_error")
+        else:
+            evaluation = self.task.evaluate(self.sim)
+        self._success_once |= evaluation.success
+        terminated = bool(evaluation.success or evaluation.failure)
+        truncated = (not terminated) and self._steps >= self.task.max_episode_steps
+        obs = self._observation()
+        info = self._info(evaluation, sim_error, action)
+        return obs, float(evaluation.success), terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:
+        """Third-person RGB frame (``render_mode="rgb_array"``)."""
+        if self.render_mode != "rgb_array":
+            return None
+        from vla_bench.rendering import RGBDRenderer
+
+        if self._video_renderer is None:
+            self._video_renderer = RGBDRenderer(self.model, 360, 480)
+        cam = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, "external")
+        return self._video_renderer.render(self.data, cam)[0]
+
+    def close(self) -> None:
+        """Release the renderers."""
+        for r in (self._renderer, self._video_renderer):
+            if r is not None:
+                r.close()
+        self._renderer = self._video_renderer = None
+
+    # -- expert ----------------------------------------------------------------------------
+    def expert_action(self) -> np.ndarray:
+        """The task's scripted expert's next action (privileged state; the traditional baseline)."""
+        if self._expert is None:
+            self._expert = self.task.expert(self.sim)
+        return self._expert.act(self.sim, self.controller, self.control_mode)
+
+    # -- internals -----------------------------------------------------------------------
+    def _validate(self, action: Any) -> np.ndarray:
+        try:
+            arr = np.asarray(action, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidActionError(f"action must be numeric, got {type(action).__name__}") from exc
+        if arr.shape != self.action_space.shape:
+            raise InvalidActionError(
+                f"action has shape {arr.shape}, expected {self.action_space.shape} for control_mode "
+                f"{self.control_mode!r}; layout: env.unwrapped.action_layout")
+        if not np.all(np.isfinite(arr)):
+            bad = [self.action_layout[i] for i in np.flatnonzero(~np.isfinite(arr))]
+            raise InvalidActionError(f"action has NaN/inf in {bad}; actions must be finite, "
+                                     "in [-1, 1] (values outside are clipped)")
+        return np.clip(arr, -1.0, 1.0)
+
+    def _sim_error(self) -> str | None:
+        d = self.data
+        warnings = np.array([w.number for w in d.warning])
+        new = np.flatnonzero(warnings > self._warnings0)
+        self._warnings0 = warnings
+        bad_state = not (np.all(np.isfinite(d.qpos)) and np.all(np.isfinite(d.qvel)))
+        if bad_state or len(new):
+            names = [mujoco.mjtWarning(int(i)).name for i in new]
+            return "non-finite state" if bad_state else f"MuJoCo warning {', '.join(names)}"
+        return None
+
+    def _observation(self) -> dict[str, Any]:
+        obs: dict[str, Any] = {}
+        if self.cameras:
+            if self._renderer is None:
+                from vla_bench.rendering import RGBDRenderer
+
+                self._renderer = RGBDRenderer(self.model, *self.image_size)
+            for i, cam in enumerate(self.cameras):
+                rgb, depth = self._renderer.render(self.data, self._camera_ids[cam])
+                sfx = "" if i == 0 else f"_{cam}"
+                obs[cv.OBS_RGB + sfx] = rgb
+                obs[cv.OBS_DEPTH + sfx] = depth
+        obs[cv.OBS_STATE] = self._state()
+        obs[cv.OBS_INSTRUCTION] = self.instruction
+        return obs
+
+    def _state(self) -> np.ndarray:
+        d, h = self.data, self.handles
+        pelvis = h.pelvis_body
+        mat = d.xmat[pelvis].reshape(3, 3)
+        yaw = np.arctan2(mat[1, 0], mat[0, 0])
+        c, s = np.cos(yaw), np.sin(yaw)
+        vel = np.empty(6)
+        mujoco.mj_objectVelocity(self.model, d, mujoco.mjtObj.mjOBJ_BODY, pelvis, vel, 0)
+        v_robot = np.array([c * vel[3] + s * vel[4], -s * vel[3] + c * vel[4]])
+        xy = d.xpos[pelvis][:2]
+        height = d.xpos[pelvis][2] - self.layout.ground_height(float(xy[0]), float(xy[1]))
+        gravity = mat.T @ np.array([0.0, 0.0, -1.0])
+        tcp = []
+        for side in SIDES:
+            rel = d.site_xpos[h.tcp_sites[side]] - np.array([xy[0], xy[1], 0.0])
+            tcp.extend([c * rel[0] + s * rel[1], -s * rel[0] + c * rel[1], rel[2]])
+        return np.concatenate([
+            v_robot, [vel[2], height], gravity, d.qpos[h.qpos_adr], d.qvel[h.dof_adr],
+            [self.sim.gripper_opening(s) for s in SIDES], tcp,
+        ]).astype(np.float32)
+
+    def _camera_info(self) -> dict[str, dict[str, np.ndarray]]:
+        if self._renderer is None:
+            return {}
+        out = {}
+        for cam in self.cameras:
+            ci = self._renderer.camera_info(self.data, self._camera_ids[cam])
+            out[cam] = {"intrinsics": ci.intrinsics, "extrinsics": ci.extrinsics}
+        return out
+
+    def _info(self, ev: Evaluation, sim_error: str | None, action: np.ndarray | None
+              ) -> dict[str, Any]:
+        xy = self.data.xpos[self.handles.pelvis_body][:2]
+        ground = self.layout.ground_height(float(xy[0]), float(xy[1]))
+        costs, values = self.safety(self.data, ground, ev.task_cost)
+        return {
+            cv.INFO_SUCCESS: bool(ev.success),
+            cv.INFO_SUCCESS_ONCE: bool(self._success_once or ev.success),
+            cv.INFO_FAILURE: bool(ev.failure),
+            cv.INFO_FAILURE_REASON: ev.failure_reason or "",
+            cv.INFO_TASK: self.task.name,
+            cv.INFO_TASK_DESCRIPTION: self.instruction,
+            cv.INFO_SAFETY: costs,
+            "safety_values": values,
+            "progress": dict(ev.progress),
+            cv.INFO_SIM_ERROR: sim_error or "",
+            "elapsed_steps": self._steps,
+            cv.INFO_CAMERAS: self._camera_info(),
+        }
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc

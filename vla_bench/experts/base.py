@@ -1,0 +1,178 @@
+"""Scripted (traditional) experts: privileged state + IK + a navigation planner.
+
+An expert is a list of phases run in order. Each phase turns a goal read from the simulator
+(object poses, the task's episode goal) into actions in the env's own action layout, so the
+expert drives the robot through exactly the interface a learned policy uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vla_bench.control.controller import (BASE_SCALE, EE_POS_SCALE, EE_ROT_SCALE, Controller,
+                                          yaw_matrix)
+from vla_bench.control.ik import orientation_error
+from vla_bench.robots.adapter import SIDES
+from vla_bench.sim import Sim
+
+Vec = np.ndarray
+PosFn = Callable[[Sim], Vec]
+
+
+def grasp_rotation(pitch_down: float = 0.25) -> np.ndarray:
+    """Robot-frame gripper rotation: approach forward tilted down, fingers closing sideways."""
+    z = np.array([np.cos(pitch_down), 0.0, -np.sin(pitch_down)])
+    y = np.array([0.0, 1.0, 0.0])
+    return np.column_stack([np.cross(y, z), y, z])
+
+
+def wrap(angle: float) -> float:
+    """Angle wrapped to ``[-pi, pi)``."""
+    return (angle + np.pi) % (2 * np.pi) - np.pi
+
+
+@dataclass
+class Command:
+    """What a phase asks for this step (robot frame); ``None`` fields are held."""
+
+    base: Vec | None = None  # (vx, vy, wz) normalised
+    tcp: dict[str, tuple[Vec, np.ndarray]] = field(default_factory=dict)  # side -> (pos, rot)
+    grip: dict[str, float] = field(default_factory=dict)  # side -> +1 close / -1 open
+
+
+class Phase:
+    """One step of a plan. ``update`` returns the command and whether the phase is done."""
+
+    max_steps = 150
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:  # pragma: no cover
+        raise NotImplementedError
+
+
+def base_command(sim: Sim, goal: Vec, *, gain: float = 2.0) -> tuple[Vec, float]:
+    """Normalised base velocity driving toward ``goal = (x, y, yaw)``; and the distance left."""
+    x, y, yaw = sim.robot_base()
+    err_w = goal[:2] - np.array([x, y])
+    err_r = yaw_matrix(yaw)[:2, :2].T @ err_w
+    v = np.clip(gain * err_r / BASE_SCALE[:2], -1.0, 1.0)
+    wz = float(np.clip(gain * wrap(goal[2] - yaw) / BASE_SCALE[2], -1.0, 1.0))
+    dist = float(np.linalg.norm(err_w)) + 0.3 * abs(wrap(goal[2] - yaw))
+    return np.array([v[0], v[1], wz]), dist
+
+
+@dataclass
+class Navigate(Phase):
+    """Drive the base through waypoints to a goal pose ``(x, y, yaw)`` (yaw ``nan`` = face travel)."""
+
+    goal: Callable[[Sim], Vec]
+    tol: float = 0.02
+    planner: Callable[[Sim, Vec, Vec], list[Vec]] | None = None
+    max_steps: int = 260
+    _path: list[Vec] | None = None
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        goal = np.asarray(self.goal(sim), float)
+        if self._path is None:
+            start = sim.robot_base()
+            self._path = self.planner(sim, start, goal) if self.planner else []
+        while self._path and np.linalg.norm(self._path[0][:2] - sim.robot_base()[:2]) < 0.25:
+            self._path.pop(0)
+        if self._path:
+            x, y, _ = sim.robot_base()
+            wp = self._path[0]
+            heading = np.arctan2(wp[1] - y, wp[0] - x)
+            cmd, _ = base_command(sim, np.array([wp[0], wp[1], heading]))
+            # Turn toward the waypoint before driving fast (a humanoid walks forward).
+            turn = abs(wrap(heading - sim.robot_base()[2]))
+            cmd[:2] *= max(0.0, 1.0 - turn / 0.8)
+            return Command(base=cmd), False
+        cmd, dist = base_command(sim, goal)
+        return Command(base=cmd), dist < self.tol
+
+
+@dataclass
+class Reach(Phase):
+    """Move one gripper's TCP to a world position with a robot-frame orientation."""
+
+    side: str
+    target: PosFn
+    rot: np.ndarray
+    tol: float = 0.012
+    max_steps: int = 80
+    freeze: bool = False  # evaluate the target once (e.g. "lift 12 cm from where it is now")
+    _frozen: Vec | None = None
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        x, y, yaw = sim.robot_base()
+        if self.freeze and self._frozen is None:
+            self._frozen = np.asarray(self.target(sim), float)
+        world = self._frozen if self._frozen is not None else np.asarray(self.target(sim), float)
+        pos_r = yaw_matrix(yaw).T @ (world - np.array([x, y, 0.0]))
+        err = np.linalg.norm(sim.tcp(self.side) - world)
+        return Command(base=np.zeros(3), tcp={self.side: (pos_r, self.rot)}), err < self.tol
+
+
+@dataclass
+class Grip(Phase):
+    """Close (``+1``) or open (``-1``) a gripper and wait for the fingers to settle."""
+
+    side: str
+    value: float
+    steps: int = 12
+    max_steps: int = 12
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        self.steps -= 1
+        return Command(base=np.zeros(3), grip={self.side: self.value}), self.steps <= 0
+
+
+class Expert:
+    """Runs phases in order and converts each command into an action for ``control_mode``."""
+
+    def __init__(self, phases: Sequence[Phase]) -> None:
+        self.phases = list(phases)
+        self.index = 0
+        self.phase_steps = 0
+        self.grip = {side: -1.0 for side in SIDES}
+        self.hold_tcp: dict[str, tuple[Vec, np.ndarray]] = {}
+
+    @property
+    def done(self) -> bool:
+        """All phases finished."""
+        return self.index >= len(self.phases)
+
+    def act(self, sim: Sim, ctrl: Controller, mode: str) -> np.ndarray:
+        """The next action."""
+        cmd = Command(base=np.zeros(3))
+        while not self.done:
+            phase = self.phases[self.index]
+            cmd, finished = phase.update(sim, ctrl)
+            self.phase_steps += 1
+            if finished or self.phase_steps >= phase.max_steps:
+                self.index += 1
+                self.phase_steps = 0
+            break
+        self.grip.update(cmd.grip)
+        for side, target in cmd.tcp.items():
+            self.hold_tcp[side] = target
+        return self._to_action(cmd, ctrl, mode)
+
+    def _to_action(self, cmd: Command, ctrl: Controller, mode: str) -> np.ndarray:
+        base = cmd.base if cmd.base is not None else np.zeros(3)
+        if mode == "base_only":
+            return base.astype(np.float32)
+        if mode != "ee_delta":
+            raise ValueError(f"scripted experts drive ee_delta or base_only, not {mode!r}")
+        parts = [base]
+        for side in SIDES:
+            delta = np.zeros(6)
+            if side in self.hold_tcp:
+                pos, rot = self.hold_tcp[side]
+                delta[:3] = (pos - ctrl.ee_pos[side]) / EE_POS_SCALE
+                delta[3:] = orientation_error(rot, ctrl.ee_rot[side]) / EE_ROT_SCALE
+            parts.append(np.clip(delta, -1.0, 1.0))
+            parts.append([self.grip[side]])
+        return np.concatenate(parts).astype(np.float32)

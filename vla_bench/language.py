@@ -1,0 +1,42 @@
+"""Instruction templates with paraphrases, and held-out phrasings for generalisation tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from vla_bench.errors import ConfigError
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Templates:
+    """Training phrasings (the seed's command first) and held-out test phrasings."""
+
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.train or not self.test:
+            raise ConfigError("a task needs at least one training and one test template")
+        if set(self.train) & set(self.test):
+            raise ConfigError("held-out templates must differ from the training ones")
+        slots = {frozenset(_SLOT.findall(t)) for t in self.train + self.test}
+        if len(slots) != 1:
+            raise ConfigError(f"templates disagree on their slots: {sorted(map(sorted, slots))}")
+
+    @property
+    def slots(self) -> frozenset[str]:
+        """Slot names every template fills, e.g. ``{"color"}``."""
+        return frozenset(_SLOT.findall(self.train[0]))
+
+    def sample(self, rng: np.random.Generator, phrasing: str = "train", **slots: str) -> str:
+        """One instruction: a random template of the split, slots filled."""
+        if phrasing not in ("train", "test"):
+            raise ConfigError(f"phrasing must be 'train' or 'test', not {phrasing!r}")
+        pool = self.train if phrasing == "train" else self.test
+        text = pool[int(rng.integers(len(pool)))].format(**slots)
+        return text[0].upper() + text[1:]

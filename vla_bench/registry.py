@@ -1,0 +1,112 @@
+"""Task and environment registry: plain data, cheap to import.
+
+Each task is one :class:`TaskEntry` (domain, name, ``"module:Class"`` entry point, family,
+step budget). Gymnasium ids are derived from the table: ``VLA-<Domain>-<Task>-v1`` per task and
+``VLA-<Domain>-v1`` per domain (samples among the domain's tasks each episode). Task modules
+are imported only when an env is made. A released id never changes behaviour: a change is a
+new version.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+import gymnasium as gym
+
+from vla_bench.errors import UnknownNameError
+
+VERSION = "v1"
+DOMAINS = ("kitchen", "workshop", "office", "outdoor")
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One registered task."""
+
+    domain: str
+    name: str
+    entry_point: str
+    family: str
+    max_episode_steps: int
+
+    @property
+    def env_id(self) -> str:
+        """Per-task Gymnasium id."""
+        return f"VLA-{self.domain.capitalize()}-{self.name}-{VERSION}"
+
+    def load(self) -> type:
+        """Import and return the task class."""
+        module, _, attr = self.entry_point.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+TASKS: tuple[TaskEntry, ...] = (
+    TaskEntry("kitchen", "PlaceAppleInBasket",
+              "vla_bench.domains.kitchen.place_apple_in_basket:PlaceAppleInBasket",
+              "manipulation", 300),
+    TaskEntry("workshop", "PlaceBoltInContainer",
+              "vla_bench.domains.workshop.place_bolt_in_container:PlaceBoltInContainer",
+              "manipulation", 300),
+    TaskEntry("office", "GoToPrinter",
+              "vla_bench.domains.office.go_to_printer:GoToPrinter", "navigation", 300),
+    TaskEntry("outdoor", "WalkToTree",
+              "vla_bench.domains.outdoor.walk_to_tree:WalkToTree", "navigation", 300),
+)
+
+
+def domain_env_id(domain: str) -> str:
+    """Domain-level Gymnasium id, e.g. ``VLA-Kitchen-v1``."""
+    return f"VLA-{domain.capitalize()}-{VERSION}"
+
+
+def tasks_of(domain: str) -> tuple[TaskEntry, ...]:
+    """Registered tasks of a domain."""
+    if domain not in DOMAINS:
+        raise UnknownNameError("domain", domain, DOMAINS)
+    return tuple(t for t in TASKS if t.domain == domain)
+
+
+def find_task(name: str, domain: str | None = None) -> TaskEntry:
+    """A task by name (``"PlaceAppleInBasket"``), optionally within a domain."""
+    pool = tasks_of(domain) if domain else TASKS
+    for entry in pool:
+        if entry.name == name:
+            return entry
+    raise UnknownNameError("task", name, [t.name for t in pool])
+
+
+def env_ids() -> list[str]:
+    """Every Gymnasium id vla_bench registers."""
+    return [domain_env_id(d) for d in DOMAINS if tasks_of(d)] + [t.env_id for t in TASKS]
+
+
+def register_envs() -> None:
+    """Register every id with Gymnasium (idempotent)."""
+    for domain in DOMAINS:
+        entries = tasks_of(domain)
+        if not entries:
+            continue
+        _register(domain_env_id(domain), domain, [t.name for t in entries])
+    for entry in TASKS:
+        _register(entry.env_id, entry.domain, [entry.name])
+
+
+def _register(env_id: str, domain: str, tasks: list[str]) -> None:
+    if env_id in gym.registry:
+        return
+    gym.register(
+        id=env_id,
+        entry_point="vla_bench.env:VLAEnv",
+        kwargs={"domain": domain, "tasks": tasks},
+        # The env truncates by each task's own step budget (domain ids mix tasks).
+        max_episode_steps=None,
+        disable_env_checker=False,
+    )
+
+
+def make(env_id: str, **kwargs: object) -> gym.Env:
+    """``gym.make`` with a vla_bench error (and suggestions) for unknown ids."""
+    if env_id not in env_ids():
+        raise UnknownNameError("environment id", env_id, env_ids())
+    return gym.make(env_id, **kwargs)

@@ -1,0 +1,134 @@
+"""Scene composition with ``mujoco.MjSpec``: the arena, the robot attachment, and compile.
+
+Every MjSpec call of the package lives under ``vla_bench/scene`` (plus the robot adapter),
+so MuJoCo API changes have one blast radius.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from vla_bench import conventions as cv
+from vla_bench.robots.adapter import PREFIX, RobotModel, build_robot_spec
+
+Vec3 = tuple[float, float, float] | list[float] | np.ndarray
+
+
+def new_scene(name: str, *, high_quality: bool = False) -> mujoco.MjSpec:
+    """An empty arena: physics options and the CPU-friendly render settings.
+
+    Shadows, multisampling and reflections cost 10–20x on a software renderer, so they are off
+    unless ``high_quality`` is asked for.
+    """
+    spec = mujoco.MjSpec()
+    spec.modelname = name
+    spec.option.timestep = cv.PHYSICS_DT
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
+    spec.option.impratio = 10.0
+    spec.compiler.autolimits = True
+    vis = spec.visual
+    vis.quality.shadowsize = 4096 if high_quality else 0
+    vis.quality.offsamples = 4 if high_quality else 0
+    vis.map.znear = 0.01
+    vis.map.zfar = 50.0
+    vis.headlight.ambient = [0.35, 0.35, 0.35]
+    vis.headlight.diffuse = [0.45, 0.45, 0.45]
+    vis.headlight.specular = [0.0, 0.0, 0.0]
+    spec.stat.extent = 2.0
+    spec.stat.center = [0.0, 0.0, 0.8]
+    spec.worldbody.add_light(
+        name="sun", pos=[0, 0, 6], dir=[0.2, 0.3, -1], diffuse=[0.6, 0.6, 0.6],
+        castshadow=int(high_quality), type=int(mujoco.mjtLightType.mjLIGHT_DIRECTIONAL),
+    )
+    return spec
+
+
+def add_floor(spec: mujoco.MjSpec, rgba: Vec3 | list[float], size: float = 12.0) -> mujoco.MjsGeom:
+    """Ground plane on the ground contact bit (a carried robot's feet skip it)."""
+    return spec.worldbody.add_geom(
+        name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[size, size, 0.05],
+        rgba=list(rgba), contype=cv.CONTACT_GROUND, conaffinity=cv.CONTACT_GROUND,
+        group=cv.GROUP_SCENE, friction=[1.0, 0.01, 0.001],
+    )
+
+
+def attach_robot(
+    spec: mujoco.MjSpec, robot: RobotModel, *, floating: bool, mesh_keep: float
+) -> None:
+    """Attach the robot (names prefixed ``robot/``) at the world origin."""
+    robot_spec = build_robot_spec(robot, floating=floating, mesh_keep=mesh_keep)
+    spec.attach(robot_spec, prefix=PREFIX, frame=spec.worldbody.add_frame())
+
+
+def body(
+    parent: mujoco.MjsBody, name: str, pos: Vec3, *, quat: list[float] | None = None,
+    free: bool = False,
+) -> mujoco.MjsBody:
+    """A child body; ``free`` gives it a free joint named like the body."""
+    b = parent.add_body(name=name, pos=list(pos), quat=quat or [1, 0, 0, 0])
+    if free:
+        b.add_freejoint(name=name)
+    return b
+
+
+def box(
+    b: mujoco.MjsBody, name: str, half: Vec3, pos: Vec3 = (0, 0, 0), *,
+    rgba: Vec3 | list[float] = (0.7, 0.7, 0.7, 1), collide: bool = True, **kw: object,
+) -> mujoco.MjsGeom:
+    """A box geom drawn in the scene group."""
+    return _geom(b, name, mujoco.mjtGeom.mjGEOM_BOX, list(half), pos, rgba, collide, **kw)
+
+
+def cylinder(
+    b: mujoco.MjsBody, name: str, radius: float, half_height: float, pos: Vec3 = (0, 0, 0), *,
+    rgba: Vec3 | list[float] = (0.7, 0.7, 0.7, 1), collide: bool = True, **kw: object,
+) -> mujoco.MjsGeom:
+    """A z-aligned cylinder geom."""
+    return _geom(b, name, mujoco.mjtGeom.mjGEOM_CYLINDER, [radius, half_height, 0], pos, rgba,
+                 collide, **kw)
+
+
+def sphere(
+    b: mujoco.MjsBody, name: str, radius: float, pos: Vec3 = (0, 0, 0), *,
+    rgba: Vec3 | list[float] = (0.7, 0.7, 0.7, 1), collide: bool = True, **kw: object,
+) -> mujoco.MjsGeom:
+    """A sphere geom."""
+    return _geom(b, name, mujoco.mjtGeom.mjGEOM_SPHERE, [radius, 0, 0], pos, rgba, collide, **kw)
+
+
+def capsule(
+    b: mujoco.MjsBody, name: str, radius: float, half_length: float, pos: Vec3 = (0, 0, 0), *,
+    rgba: Vec3 | list[float] = (0.7, 0.7, 0.7, 1), collide: bool = True, **kw: object,
+) -> mujoco.MjsGeom:
+    """A z-aligned capsule geom."""
+    return _geom(b, name, mujoco.mjtGeom.mjGEOM_CAPSULE, [radius, half_length, 0], pos, rgba,
+                 collide, **kw)
+
+
+def _geom(
+    b: mujoco.MjsBody, name: str, kind: mujoco.mjtGeom, size: list[float], pos: Vec3,
+    rgba: Vec3 | list[float], collide: bool, **kw: object,
+) -> mujoco.MjsGeom:
+    bits = cv.CONTACT_WORLD | cv.CONTACT_GROUND if collide else 0
+    g = b.add_geom(name=name, type=kind, size=size, pos=list(pos), rgba=list(rgba),
+                   contype=bits, conaffinity=bits, group=cv.GROUP_SCENE)
+    for key, value in kw.items():
+        setattr(g, key, value)
+    return g
+
+
+def add_camera(
+    spec: mujoco.MjSpec, name: str, pos: Vec3, target: Vec3, fovy: float = 60.0
+) -> mujoco.MjsCamera:
+    """A fixed world camera at ``pos`` looking at ``target`` (z up)."""
+    pos_a, tgt = np.asarray(pos, float), np.asarray(target, float)
+    fwd = tgt - pos_a
+    fwd /= np.linalg.norm(fwd)
+    right = np.cross(fwd, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    return spec.worldbody.add_camera(
+        name=name, pos=list(pos_a), xyaxes=[*right, *up], fovy=fovy
+    )

@@ -1,0 +1,87 @@
+"""Domain layouts: the fixed furniture of a domain scene, jittered per episode.
+
+A layout builds its fixtures once (``build``) and moves/recolours them per episode
+(``initialize``) by editing ``model.body_pos`` / ``geom_rgba`` — valid without recompiling.
+It also answers the questions a planner asks: footprints of obstacles and ground height.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from vla_bench.sim import Sim
+
+
+@dataclass
+class Fixture:
+    """A static piece of furniture: its body and a footprint box for planning."""
+
+    body: str
+    half_xy: tuple[float, float]
+    height: float
+    base_pos: tuple[float, float, float]
+    base_yaw: float = 0.0
+    obstacle: bool = True  # counts for navigation planning
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """An oriented rectangle on the ground (planner obstacle)."""
+
+    center: np.ndarray
+    half_xy: np.ndarray
+    yaw: float
+
+    def contains(self, points: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        """Boolean mask of ``points (n, 2)`` inside the rectangle grown by ``margin``."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        rel = points - self.center
+        local = np.stack([rel[:, 0] * c + rel[:, 1] * s, -rel[:, 0] * s + rel[:, 1] * c], 1)
+        return np.all(np.abs(local) <= self.half_xy + margin, axis=1)
+
+
+class Layout(ABC):
+    """Base of the four domain layouts."""
+
+    name: str
+    floor_rgba: tuple[float, float, float, float] = (0.55, 0.52, 0.48, 1.0)
+
+    def __init__(self) -> None:
+        self.fixtures: dict[str, Fixture] = {}
+
+    @abstractmethod
+    def build(self, spec: mujoco.MjSpec) -> None:
+        """Add floor, walls, furniture and the third-person camera."""
+
+    def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
+        """Per-episode jitter of fixtures (default: ±4 cm, ±3° for every fixture)."""
+        for fx in self.fixtures.values():
+            dxy = rng.uniform(-0.04, 0.04, 2)
+            dyaw = rng.uniform(-0.05, 0.05)
+            pos = np.array(fx.base_pos) + np.array([dxy[0], dxy[1], 0.0])
+            sim.set_static_pose(fx.body, pos, fx.base_yaw + dyaw)
+
+    def ground_height(self, x: float, y: float) -> float:
+        """Height of the walkable ground at ``(x, y)`` (flat by default)."""
+        return 0.0
+
+    def footprints(self, sim: Sim) -> list[Footprint]:
+        """Current obstacle footprints (after this episode's jitter)."""
+        out = []
+        for fx in self.fixtures.values():
+            if not fx.obstacle:
+                continue
+            b = sim.body_id(fx.body)
+            quat = sim.model.body_quat[b]
+            yaw = 2 * np.arctan2(quat[3], quat[0])
+            out.append(Footprint(sim.model.body_pos[b][:2].copy(), np.array(fx.half_xy), yaw))
+        return out
+
+    def add_fixture(self, fixture: Fixture) -> Fixture:
+        """Register a fixture (its body must be added to the spec by the caller)."""
+        self.fixtures[fixture.body] = fixture
+        return fixture

@@ -1,0 +1,139 @@
+"""Typed helpers over ``MjModel``/``MjData``: named lookup, poses, contacts.
+
+Tasks and experts read and write the simulation only through :class:`Sim`, so they never
+index raw arrays by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import mujoco
+import numpy as np
+
+from vla_bench.errors import UnknownNameError
+from vla_bench.robots.adapter import RobotHandles
+
+
+class Sim:
+    """A compiled scene: model, data, robot handles and name lookups."""
+
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        data: mujoco.MjData,
+        robot: RobotHandles,
+        ground_height: Callable[[float, float], float],
+    ) -> None:
+        self.model, self.data, self.robot = model, data, robot
+        self.ground_height = ground_height
+        self._id = cache(self._lookup)
+
+    def _lookup(self, kind: mujoco.mjtObj, name: str) -> int:
+        idx = mujoco.mj_name2id(self.model, kind, name)
+        if idx < 0:
+            names = [mujoco.mj_id2name(self.model, kind, i) or "" for i in range(self._count(kind))]
+            raise UnknownNameError(str(kind).split(".")[-1].replace("mjOBJ_", "").lower(), name,
+                                   [n for n in names if n])
+        return idx
+
+    def _count(self, kind: mujoco.mjtObj) -> int:
+        return {mujoco.mjtObj.mjOBJ_BODY: self.model.nbody, mujoco.mjtObj.mjOBJ_GEOM: self.model.ngeom,
+                mujoco.mjtObj.mjOBJ_JOINT: self.model.njnt, mujoco.mjtObj.mjOBJ_SITE: self.model.nsite,
+                mujoco.mjtObj.mjOBJ_CAMERA: self.model.ncam}.get(kind, 0)
+
+    def body_id(self, name: str) -> int:
+        """Id of a body by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_BODY, name)
+
+    def geom_id(self, name: str) -> int:
+        """Id of a geom by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_GEOM, name)
+
+    def joint_id(self, name: str) -> int:
+        """Id of a joint by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_JOINT, name)
+
+    def camera_id(self, name: str) -> int:
+        """Id of a camera by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_CAMERA, name)
+
+    # -- poses ---------------------------------------------------------------------------
+    def body_pos(self, name: str) -> np.ndarray:
+        """World position of a body (after the last forward pass)."""
+        return self.data.xpos[self.body_id(name)].copy()
+
+    def body_mat(self, name: str) -> np.ndarray:
+        """World rotation matrix of a body."""
+        return self.data.xmat[self.body_id(name)].reshape(3, 3).copy()
+
+    def body_speed(self, name: str) -> float:
+        """Linear speed of a body's origin in m/s."""
+        vel = np.empty(6)
+        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY,
+                                 self.body_id(name), vel, 0)
+        return float(np.linalg.norm(vel[3:]))
+
+    def set_free_pose(self, joint: str, pos: np.ndarray, quat: np.ndarray | None = None) -> None:
+        """Place a free-jointed body (and zero its velocity)."""
+        j = self.joint_id(joint)
+        adr, dof = self.model.jnt_qposadr[j], self.model.jnt_dofadr[j]
+        self.data.qpos[adr: adr + 3] = pos
+        self.data.qpos[adr + 3: adr + 7] = (1.0, 0.0, 0.0, 0.0) if quat is None else quat
+        self.data.qvel[dof: dof + 6] = 0.0
+
+    def set_static_pose(self, body: str, pos: np.ndarray, yaw: float | None = None) -> None:
+        """Move a fixed (world-attached) body; valid without recompiling."""
+        b = self.body_id(body)
+        self.model.body_pos[b] = pos
+        if yaw is not None:
+            self.model.body_quat[b] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
+
+    def set_rgba(self, geom: str, rgba: tuple[float, ...] | np.ndarray) -> None:
+        """Recolour a geom."""
+        self.model.geom_rgba[self.geom_id(geom)] = rgba
+
+    def robot_base(self) -> np.ndarray:
+        """``(x, y, yaw)`` of the robot's pelvis."""
+        b = self.robot.pelvis_body
+        mat = self.data.xmat[b].reshape(3, 3)
+        return np.array([*self.data.xpos[b][:2], np.arctan2(mat[1, 0], mat[0, 0])])
+
+    def tcp(self, side: str) -> np.ndarray:
+        """World position of a gripper's tool centre point."""
+        return self.data.site_xpos[self.robot.tcp_sites[side]].copy()
+
+    def gripper_opening(self, side: str) -> float:
+        """Opening in ``[0, 1]`` (1 fully open)."""
+        from vla_bench.control.controller import GRIPPER_STROKE
+
+        q = self.data.qpos[self.robot.gripper_qpos_adr[side]]
+        return float(np.clip(q.mean() / GRIPPER_STROKE, 0.0, 1.0))
+
+    # -- contacts ------------------------------------------------------------------------
+    def body_geoms(self, body: str) -> np.ndarray:
+        """Geom ids attached to a body."""
+        b = self.body_id(body)
+        return np.flatnonzero(self.model.geom_bodyid == b)
+
+    def in_contact(self, geoms_a: np.ndarray, geoms_b: np.ndarray) -> bool:
+        """True if any geom of ``a`` touches any geom of ``b``."""
+        n = self.data.ncon
+        if n == 0:
+            return False
+        g1, g2 = self.data.contact.geom1[:n], self.data.contact.geom2[:n]
+        a, b = np.isin(g1, geoms_a), np.isin(g2, geoms_b)
+        a2, b2 = np.isin(g2, geoms_a), np.isin(g1, geoms_b)
+        return bool(np.any((a & b) | (a2 & b2)))
+
+    def grasped_by(self, body: str, side: str) -> bool:
+        """Both fingers of a gripper touch the body (a physical pinch, no attachment)."""
+        geoms = self.body_geoms(body)
+        pad = self.robot.pad_geom_ids
+        left = [g for g in pad if f"{side}_gripper/" in self._gname(g) and "left" in self._gname(g)]
+        right = [g for g in pad if f"{side}_gripper/" in self._gname(g) and "right" in self._gname(g)]
+        return self.in_contact(geoms, np.array(left)) and self.in_contact(geoms, np.array(right))
+
+    def _gname(self, g: int) -> str:
+        return mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, int(g)) or ""
