@@ -100,6 +100,16 @@ class Sim:
         mat = self.data.xmat[b].reshape(3, 3)
         return np.array([*self.data.xpos[b][:2], np.arctan2(mat[1, 0], mat[0, 0])])
 
+    def set_robot_base(self, xy: np.ndarray, yaw: float) -> None:
+        """Place the robot's base at ``xy`` facing ``yaw`` (before the episode starts)."""
+        h = self.robot
+        if h.floating:
+            adr = h.base_qpos_adr
+            self.data.qpos[adr[0]: adr[0] + 2] = xy
+            self.data.qpos[adr[3]: adr[3] + 4] = (np.cos(yaw / 2), 0, 0, np.sin(yaw / 2))
+        else:
+            self.data.qpos[h.base_qpos_adr[[0, 1, 3]]] = (xy[0], xy[1], yaw)
+
     def tcp(self, side: str) -> np.ndarray:
         """World position of a gripper's tool centre point."""
         return self.data.site_xpos[self.robot.tcp_sites[side]].copy()

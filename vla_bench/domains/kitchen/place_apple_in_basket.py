@@ -6,7 +6,8 @@ import mujoco
 import numpy as np
 
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
-from vla_bench.experts.base import Expert, Grip, Navigate, Reach, grasp_rotation
+from vla_bench.experts.base import Expert
+from vla_bench.experts.manipulation import REACH, pick_and_place_expert
 from vla_bench.language import Templates
 from vla_bench.scene import placement, props
 from vla_bench.sim import Sim
@@ -16,7 +17,6 @@ APPLE_COLORS = ("red", "green", "yellow")
 N_APPLES = 3
 BASKET_INNER = (0.18, 0.18)
 BASKET_HEIGHT = 0.07
-REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame (x, y)
 
 
 class PlaceAppleInBasket(Task):
@@ -91,7 +91,7 @@ class PlaceAppleInBasket(Task):
         sim.set_free_pose(self.basket, np.array([bxy[0], bxy[1], top + 0.001]),
                           np.array([np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]))
         base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        _set_robot_base(sim, base, rng.uniform(-0.3, 0.3))
+        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
 
@@ -122,48 +122,3 @@ class PlaceAppleInBasket(Task):
     def expert(self, sim: Sim) -> Expert:
         """Walk to the apple, grasp from the front, carry it over the basket, release."""
         return pick_and_place_expert(self.target, self.basket, release_height=0.07)
-
-
-def _set_robot_base(sim: Sim, xy: np.ndarray, yaw: float) -> None:
-    h = sim.robot
-    if h.floating:
-        adr = h.base_qpos_adr
-        sim.data.qpos[adr[0]: adr[0] + 2] = xy
-        sim.data.qpos[adr[3]: adr[3] + 4] = (np.cos(yaw / 2), 0, 0, np.sin(yaw / 2))
-    else:
-        sim.data.qpos[h.base_qpos_adr[[0, 1, 3]]] = (xy[0], xy[1], yaw)
-
-
-def pick_and_place_expert(obj: str, container: str, release_height: float) -> Expert:
-    """Right-hand pick of ``obj`` and place into ``container`` (facing +x surfaces)."""
-    rot = grasp_rotation(0.25)
-    approach = rot[:, 2]
-
-    def stand_at(target: str):
-        def goal(sim: Sim) -> np.ndarray:
-            xy = sim.body_pos(target)[:2]
-            return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
-        return goal
-
-    def at(target: str, back: float = 0.0, up: float = 0.0):
-        def pos(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            c, s = np.cos(yaw), np.sin(yaw)
-            world_app = np.array([c * approach[0], s * approach[0], approach[2]])
-            return sim.body_pos(target) - back * world_app + np.array([0, 0, up])
-        return pos
-
-    lift = 0.12
-    return Expert([
-        Grip("right", -1.0, steps=2),
-        Navigate(stand_at(obj), tol=0.03),
-        Reach("right", at(obj, back=0.10, up=0.03), rot, tol=0.02),
-        Reach("right", at(obj, back=-0.005), rot, tol=0.012),
-        Grip("right", 1.0, steps=12),
-        Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
-        Navigate(stand_at(container), tol=0.03),
-        Reach("right", at(container, up=release_height + 0.06), rot, tol=0.025),
-        Reach("right", at(container, up=release_height), rot, tol=0.02),
-        Grip("right", -1.0, steps=15),
-        Reach("right", at(container, back=0.12, up=release_height + 0.08), rot, tol=0.03),
-    ])

@@ -1,0 +1,1 @@
+"""Kitchen domain: layout and tasks."""

@@ -1,0 +1,1 @@
+"""Office domain: layout and tasks."""

@@ -1,0 +1,1 @@
+"""Outdoor domain: layout and tasks."""

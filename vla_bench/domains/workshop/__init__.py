@@ -1,0 +1,1 @@
+"""Workshop domain: layout and tasks."""

@@ -1,0 +1,45 @@
+"""Manipulation experts: walk to an object, grasp it from the front, carry and release it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vla_bench.experts.base import Expert, Grip, Navigate, Reach, grasp_rotation
+from vla_bench.sim import Sim
+
+REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame (x, y)
+
+
+def pick_and_place_expert(obj: str, container: str, release_height: float) -> Expert:
+    """Right-hand pick of ``obj`` and place into ``container`` (facing +x surfaces)."""
+    rot = grasp_rotation(0.25)
+    approach = rot[:, 2]
+
+    def stand_at(target: str):
+        def goal(sim: Sim) -> np.ndarray:
+            xy = sim.body_pos(target)[:2]
+            return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
+        return goal
+
+    def at(target: str, back: float = 0.0, up: float = 0.0):
+        def pos(sim: Sim) -> np.ndarray:
+            x, y, yaw = sim.robot_base()
+            c, s = np.cos(yaw), np.sin(yaw)
+            world_app = np.array([c * approach[0], s * approach[0], approach[2]])
+            return sim.body_pos(target) - back * world_app + np.array([0, 0, up])
+        return pos
+
+    lift = 0.12
+    return Expert([
+        Grip("right", -1.0, steps=2),
+        Navigate(stand_at(obj), tol=0.03),
+        Reach("right", at(obj, back=0.10, up=0.03), rot, tol=0.02),
+        Reach("right", at(obj, back=-0.005), rot, tol=0.012),
+        Grip("right", 1.0, steps=12),
+        Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
+        Navigate(stand_at(container), tol=0.03),
+        Reach("right", at(container, up=release_height + 0.06), rot, tol=0.025),
+        Reach("right", at(container, up=release_height), rot, tol=0.02),
+        Grip("right", -1.0, steps=15),
+        Reach("right", at(container, back=0.12, up=release_height + 0.08), rot, tol=0.03),
+    ])
