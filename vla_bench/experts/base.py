@@ -41,6 +41,7 @@ class Command:
     base: Vec | None = None  # (vx, vy, wz) normalised
     tcp: dict[str, tuple[Vec, np.ndarray]] = field(default_factory=dict)  # side -> (pos, rot)
     grip: dict[str, float] = field(default_factory=dict)  # side -> +1 close / -1 open
+    speed: float = 1.0  # fraction of the maximum end-effector speed
 
 
 class Phase:
@@ -71,6 +72,7 @@ class Navigate(Phase):
     tol: float = 0.02
     planner: Callable[[Sim, Vec, Vec], list[Vec]] | None = None
     max_steps: int = 260
+    speed: float = 1.0  # fraction of the maximum base speed (slower when carrying)
     _path: list[Vec] | None = None
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
@@ -88,9 +90,9 @@ class Navigate(Phase):
             # Turn toward the waypoint before driving fast (a humanoid walks forward).
             turn = abs(wrap(heading - sim.robot_base()[2]))
             cmd[:2] *= max(0.0, 1.0 - turn / 0.8)
-            return Command(base=cmd), False
+            return Command(base=cmd * self.speed), False
         cmd, dist = base_command(sim, goal)
-        return Command(base=cmd), dist < self.tol
+        return Command(base=cmd * self.speed), dist < self.tol
 
 
 @dataclass
@@ -103,16 +105,23 @@ class Reach(Phase):
     tol: float = 0.012
     max_steps: int = 80
     freeze: bool = False  # evaluate the target once (e.g. "lift 12 cm from where it is now")
+    speed: float = 1.0
     _frozen: Vec | None = None
+    _offset: Vec = field(default_factory=lambda: np.zeros(3))
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         x, y, yaw = sim.robot_base()
         if self.freeze and self._frozen is None:
             self._frozen = np.asarray(self.target(sim), float)
         world = self._frozen if self._frozen is not None else np.asarray(self.target(sim), float)
-        pos_r = yaw_matrix(yaw).T @ (world - np.array([x, y, 0.0]))
-        err = np.linalg.norm(sim.tcp(self.side) - world)
-        return Command(base=np.zeros(3), tcp={self.side: (pos_r, self.rot)}), err < self.tol
+        miss = world - sim.tcp(self.side)
+        # Integral correction on the measured TCP: joint servos sag under load and contact,
+        # so the commanded point is shifted until the real TCP arrives.
+        if np.linalg.norm(miss) < 0.06:
+            self._offset = np.clip(self._offset + 0.3 * miss, -0.05, 0.05)
+        pos_r = yaw_matrix(yaw).T @ (world + self._offset - np.array([x, y, 0.0]))
+        return Command(base=np.zeros(3), tcp={self.side: (pos_r, self.rot)}, speed=self.speed), \
+            float(np.linalg.norm(miss)) < self.tol
 
 
 @dataclass
@@ -129,6 +138,26 @@ class Grip(Phase):
         return Command(base=np.zeros(3), grip={self.side: self.value}), self.steps <= 0
 
 
+@dataclass
+class Retry(Phase):
+    """If ``check`` fails, open the gripper and jump back to phase ``to`` (at most ``times``)."""
+
+    check: Callable[[Sim], bool]
+    to: int
+    side: str = "right"
+    times: int = 2
+    max_steps: int = 1
+    jump: int | None = None
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        self.jump = None
+        if not self.check(sim) and self.times > 0:
+            self.times -= 1
+            self.jump = self.to
+            return Command(base=np.zeros(3), grip={self.side: -1.0}), True
+        return Command(base=np.zeros(3)), True
+
+
 class Expert:
     """Runs phases in order and converts each command into an action for ``control_mode``."""
 
@@ -138,6 +167,18 @@ class Expert:
         self.phase_steps = 0
         self.grip = {side: -1.0 for side in SIDES}
         self.hold_tcp: dict[str, tuple[Vec, np.ndarray]] = {}
+        self.speed = 1.0
+
+    def _rearm(self, start: int) -> None:
+        """Reset the per-run state of phases that will run again after a retry."""
+        for phase in self.phases[start:]:
+            if isinstance(phase, Reach):
+                phase._frozen = None
+                phase._offset = np.zeros(3)
+            elif isinstance(phase, Grip):
+                phase.steps = phase.max_steps
+            elif isinstance(phase, Navigate):
+                phase._path = None
 
     @property
     def done(self) -> bool:
@@ -152,10 +193,14 @@ class Expert:
             cmd, finished = phase.update(sim, ctrl)
             self.phase_steps += 1
             if finished or self.phase_steps >= phase.max_steps:
-                self.index += 1
+                jump = getattr(phase, "jump", None)
+                self.index = jump if jump is not None else self.index + 1
                 self.phase_steps = 0
+                if jump is not None:
+                    self._rearm(jump)
             break
         self.grip.update(cmd.grip)
+        self.speed = cmd.speed
         for side, target in cmd.tcp.items():
             self.hold_tcp[side] = target
         return self._to_action(cmd, ctrl, mode)
@@ -171,7 +216,9 @@ class Expert:
             delta = np.zeros(6)
             if side in self.hold_tcp:
                 pos, rot = self.hold_tcp[side]
-                delta[:3] = (pos - ctrl.ee_pos[side]) / EE_POS_SCALE
+                step = (pos - ctrl.ee_pos[side]) / EE_POS_SCALE
+                norm = float(np.linalg.norm(step))
+                delta[:3] = step * min(1.0, self.speed / norm) if norm > 0 else step
                 delta[3:] = orientation_error(rot, ctrl.ee_rot[side]) / EE_ROT_SCALE
             parts.append(np.clip(delta, -1.0, 1.0))
             parts.append([self.grip[side]])

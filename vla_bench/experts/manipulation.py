@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vla_bench.experts.base import Expert, Grip, Navigate, Reach, grasp_rotation
+from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
 from vla_bench.sim import Sim
 
 REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame (x, y)
@@ -12,7 +12,7 @@ REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame
 
 def pick_and_place_expert(obj: str, container: str, release_height: float) -> Expert:
     """Right-hand pick of ``obj`` and place into ``container`` (facing +x surfaces)."""
-    rot = grasp_rotation(0.25)
+    rot = grasp_rotation(0.15)
     approach = rot[:, 2]
 
     def stand_at(target: str):
@@ -33,13 +33,15 @@ def pick_and_place_expert(obj: str, container: str, release_height: float) -> Ex
     return Expert([
         Grip("right", -1.0, steps=2),
         Navigate(stand_at(obj), tol=0.03),
-        Reach("right", at(obj, back=0.10, up=0.03), rot, tol=0.02),
-        Reach("right", at(obj, back=-0.005), rot, tol=0.012),
-        Grip("right", 1.0, steps=12),
+        Reach("right", at(obj, back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
+        Reach("right", at(obj, back=0.10, up=0.0), rot, tol=0.02, max_steps=30),
+        Reach("right", at(obj, back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
+        Grip("right", 1.0, steps=10),
+        Retry(lambda sim: sim.grasped_by(obj, "right"), to=2, times=2),
         Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
-        Navigate(stand_at(container), tol=0.03),
-        Reach("right", at(container, up=release_height + 0.06), rot, tol=0.025),
-        Reach("right", at(container, up=release_height), rot, tol=0.02),
-        Grip("right", -1.0, steps=15),
+        Navigate(stand_at(container), tol=0.03, speed=0.6),
+        Reach("right", at(container, up=release_height + 0.06), rot, tol=0.03, max_steps=40),
+        Reach("right", at(container, up=release_height), rot, tol=0.02, max_steps=30),
+        Grip("right", -1.0, steps=12),
         Reach("right", at(container, back=0.12, up=release_height + 0.08), rot, tol=0.03),
     ])

@@ -226,11 +226,11 @@ def _attach_grippers(spec: mujoco.MjSpec, robot: RobotModel) -> None:
         for finger in ("finger_left", "finger_right"):
             name = f"{side}_gripper/{finger}"
             act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
-            act.set_to_position(kp=800.0, kv=30.0)
+            act.set_to_position(kp=500.0, kv=20.0)
             act.ctrlrange = [0.0, 0.045]
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
             act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-            act.forcerange = [-40.0, 40.0]
+            act.forcerange = [-25.0, 25.0]
         # The wrist camera looks along the approach axis from just behind the palm.
         spec.body(f"{side}_gripper/palm").add_camera(
             name=f"wrist_{side}", pos=[-0.06, 0, 0.0], xyaxes=[0, -1, 0, -1, 0, 0], fovy=70
