@@ -213,7 +213,33 @@ def build_robot_spec(
         if body.name != robot.root_body:
             body.gravcomp = 1.0
     _set_contacts(spec, touches_ground=floating)
+    for body1, body2 in _home_contact_pairs(robot, spec):
+        spec.add_exclude(bodyname1=body1, bodyname2=body2)
     return spec
+
+
+_HOME_PAIRS: dict[str, list[tuple[str, str]]] = {}
+
+
+def _home_contact_pairs(robot: RobotModel, spec: mujoco.MjSpec) -> list[tuple[str, str]]:
+    """Body pairs whose collision meshes already touch in the home pose.
+
+    Convex hulls of neighbouring links overlap in the asset (e.g. G1 shoulder and torso);
+    without an exclusion they would push against the servos and read as self-collision.
+    """
+    if robot.name not in _HOME_PAIRS:
+        model = spec.copy().compile()
+        data = mujoco.MjData(model)
+        for name, value in robot.home.items():
+            data.qpos[model.jnt_qposadr[model.joint(name).id]] = value
+        mujoco.mj_forward(model, data)
+        pairs = set()
+        for con in data.contact[: data.ncon]:
+            b1, b2 = model.geom_bodyid[con.geom1], model.geom_bodyid[con.geom2]
+            if b1 != b2:
+                pairs.add(tuple(sorted((model.body(b1).name, model.body(b2).name))))
+        _HOME_PAIRS[robot.name] = sorted(pairs)
+    return _HOME_PAIRS[robot.name]
 
 
 def _attach_grippers(spec: mujoco.MjSpec, robot: RobotModel) -> None:

@@ -40,8 +40,9 @@ H1 = RobotModel(
     home={
         "left_leg_hip_pitch_joint": -0.2, "left_leg_knee_joint": 0.4, "left_leg_ankle_joint": -0.2,
         "right_leg_hip_pitch_joint": -0.2, "right_leg_knee_joint": 0.4, "right_leg_ankle_joint": -0.2,
-        "right_shoulder_pitch_joint": 0.2, "right_elbow_joint": 1.2,
-        "left_shoulder_pitch_joint": 0.2, "left_elbow_joint": 1.2,
+        "right_shoulder_pitch_joint": 0.1, "right_shoulder_roll_joint": -0.35,
+        "right_elbow_joint": 1.3,
+        "left_shoulder_pitch_joint": 0.1, "left_shoulder_roll_joint": 0.35, "left_elbow_joint": 1.3,
     },
     kp={"legs": 400.0, "waist": 400.0, "arms": 150.0},
     head_camera_pos=(0.1, 0.0, 0.62),
