@@ -119,7 +119,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._steps = 0
         self._success_once = False
         self._expert = None
-        self._warnings0 = np.zeros(len(self.data.warning), int)
+        self._warnings0 = self.data.warning.number.copy()
 
     # -- construction helpers ------------------------------------------------------------
     @staticmethod
@@ -220,7 +220,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._steps = 0
         self._success_once = False
         self._expert = None
-        self._warnings0 = np.array([w.number for w in d.warning])
+        self._warnings0 = d.warning.number.copy()
         evaluation = self.task.evaluate(self.sim)
         return self._observation(), self._info(evaluation, None, None)
 
@@ -286,7 +286,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
 
     def _sim_error(self) -> str | None:
         d = self.data
-        warnings = np.array([w.number for w in d.warning])
+        warnings = d.warning.number.copy()
         new = np.flatnonzero(warnings > self._warnings0)
         self._warnings0 = warnings
         bad_state = not (np.all(np.isfinite(d.qpos)) and np.all(np.isfinite(d.qvel)))

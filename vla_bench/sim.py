@@ -29,6 +29,8 @@ class Sim:
         self.model, self.data, self.robot = model, data, robot
         self.ground_height = ground_height
         self._id = cache(self._lookup)
+        self._finger_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._body_geoms: dict[str, np.ndarray] = {}
 
     def _lookup(self, kind: mujoco.mjtObj, name: str) -> int:
         idx = mujoco.mj_name2id(self.model, kind, name)
@@ -124,26 +126,35 @@ class Sim:
     # -- contacts ------------------------------------------------------------------------
     def body_geoms(self, body: str) -> np.ndarray:
         """Geom ids attached to a body."""
-        b = self.body_id(body)
-        return np.flatnonzero(self.model.geom_bodyid == b)
+        if body not in self._body_geoms:
+            self._body_geoms[body] = np.flatnonzero(self.model.geom_bodyid == self.body_id(body))
+        return self._body_geoms[body]
 
     def in_contact(self, geoms_a: np.ndarray, geoms_b: np.ndarray) -> bool:
         """True if any geom of ``a`` touches any geom of ``b``."""
         n = self.data.ncon
         if n == 0:
             return False
+        mask_a = np.zeros(self.model.ngeom, bool)
+        mask_b = np.zeros(self.model.ngeom, bool)
+        mask_a[geoms_a] = True
+        mask_b[geoms_b] = True
         g1, g2 = self.data.contact.geom1[:n], self.data.contact.geom2[:n]
-        a, b = np.isin(g1, geoms_a), np.isin(g2, geoms_b)
-        a2, b2 = np.isin(g2, geoms_a), np.isin(g1, geoms_b)
-        return bool(np.any((a & b) | (a2 & b2)))
+        return bool(np.any((mask_a[g1] & mask_b[g2]) | (mask_a[g2] & mask_b[g1])))
 
     def grasped_by(self, body: str, side: str) -> bool:
         """Both fingers of a gripper touch the body (a physical pinch, no attachment)."""
+        left, right = self._fingers(side)
         geoms = self.body_geoms(body)
-        pad = self.robot.pad_geom_ids
-        left = [g for g in pad if f"{side}_gripper/" in self._gname(g) and "left" in self._gname(g)]
-        right = [g for g in pad if f"{side}_gripper/" in self._gname(g) and "right" in self._gname(g)]
-        return self.in_contact(geoms, np.array(left)) and self.in_contact(geoms, np.array(right))
+        return self.in_contact(geoms, left) and self.in_contact(geoms, right)
 
-    def _gname(self, g: int) -> str:
-        return mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, int(g)) or ""
+    def _fingers(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        if side not in self._finger_cache:
+            names = {g: mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, int(g)) or ""
+                     for g in self.robot.pad_geom_ids}
+            mine = {g: n for g, n in names.items() if f"{side}_gripper/" in n}
+            self._finger_cache[side] = (
+                np.array([g for g, n in mine.items() if n.endswith("left")], int),
+                np.array([g for g, n in mine.items() if n.endswith("right")], int),
+            )
+        return self._finger_cache[side]

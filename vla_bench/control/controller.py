@@ -21,7 +21,7 @@ from collections.abc import Callable
 import mujoco
 import numpy as np
 
-from vla_bench.control.ik import ArmIK
+from vla_bench.control.ik import ArmChain, ArmsIK
 from vla_bench.errors import ConfigError
 from vla_bench.robots.adapter import SIDES, RobotHandles
 
@@ -80,12 +80,11 @@ class Controller:
             raise ConfigError(f"control_mode {mode!r} needs the carried base, not a free pelvis")
         self.ground_height = ground_height
         self.base_height = base_height  # base_z joint value on flat ground at z = 0
-        self.ik = {
-            side: ArmIK(model, handles.tcp_sites[side], handles.dof_adr[handles.arm_slices[side]],
-                        handles.qpos_adr[handles.arm_slices[side]],
-                        handles.joint_range[handles.arm_slices[side]])
+        self.ik = ArmsIK(model, [
+            ArmChain(handles.tcp_sites[side], handles.qpos_adr[handles.arm_slices[side]],
+                     handles.joint_range[handles.arm_slices[side]])
             for side in SIDES
-        }
+        ])
         self.base_target = np.zeros(3)
         self.ee_pos: dict[str, np.ndarray] = {}
         self.ee_rot: dict[str, np.ndarray] = {}
@@ -143,10 +142,16 @@ class Controller:
             return
         legs_waist = slice(0, len(h.model.legs) + len(h.model.waist))
         data.ctrl[h.actuator_ids[legs_waist]] = h.home_qpos[legs_waist]
+        x, y, yaw = self.base_pose(data)
+        world = yaw_matrix(yaw)
+        targets = []
         for i, side in enumerate(SIDES):
             a = action[3 + 7 * i: 3 + 7 * (i + 1)]
-            self._apply_arm(side, a[:6], data)
+            pos, rot = self._arm_target(side, a[:6], data)
+            targets.append((world @ pos + np.array([x, y, 0.0]), world @ rot))
             data.ctrl[h.gripper_actuators[side]] = GRIPPER_STROKE * (1.0 - a[6]) / 2
+        for side, q in zip(SIDES, self.ik.solve(data.qpos, targets)):
+            data.ctrl[h.actuator_ids[h.arm_slices[side]]] = q
 
     def _apply_base(self, a: np.ndarray, data: mujoco.MjData) -> None:
         from vla_bench.conventions import CONTROL_DT
@@ -169,15 +174,12 @@ class Controller:
         data.ctrl[h.base_actuators[3]] = vel[2] + 4.0 * err[2]
         data.ctrl[h.base_actuators[2]] = self.ground_height(x, y) + self.base_height
 
-    def _apply_arm(self, side: str, a: np.ndarray, data: mujoco.MjData) -> None:
-        h = self.h
-        cur_pos, cur_rot = self.tcp_in_robot_frame(data, side)
+    def _arm_target(self, side: str, a: np.ndarray, data: mujoco.MjData
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Integrate the delta into the robot-frame TCP target, clamped near the measured pose."""
+        cur_pos, _ = self.tcp_in_robot_frame(data, side)
         pos = self.ee_pos[side] + a[:3] * EE_POS_SCALE
         pos = cur_pos + np.clip(pos - cur_pos, -_WINDUP, _WINDUP)
         rot = rotvec_matrix(a[3:6] * EE_ROT_SCALE) @ self.ee_rot[side]
         self.ee_pos[side], self.ee_rot[side] = pos, rot
-        x, y, yaw = self.base_pose(data)
-        world = yaw_matrix(yaw)
-        target_pos = world @ pos + np.array([x, y, 0.0])
-        q = self.ik[side].solve(data.qpos, target_pos, world @ rot)
-        data.ctrl[h.actuator_ids[h.arm_slices[side]]] = q
+        return pos, rot

@@ -1,11 +1,16 @@
-"""Damped-least-squares inverse kinematics for one arm's tool centre point (TCP).
+"""Damped-least-squares inverse kinematics for the grippers' tool centre points (TCP).
 
 Works on a scratch :class:`mujoco.MjData` so the simulation state is never touched. Position
 and orientation errors are weighted: a 5-DoF humanoid arm cannot reach every 6-D pose, so the
-solver trades orientation (``rot_weight`` metres per radian) against position.
+solver trades orientation (``rot_weight`` metres per radian) against position. All arms are
+solved together, one ``mj_kinematics`` per iteration; arm joints are hinges, so the Jacobian
+comes straight from joint anchors and axes (no ``mj_comPos``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
@@ -21,63 +26,80 @@ def orientation_error(target: np.ndarray, current: np.ndarray) -> np.ndarray:
     return vel
 
 
-class ArmIK:
-    """Solve joint targets for one arm so that a site reaches a target pose."""
+@dataclass(frozen=True)
+class ArmChain:
+    """One arm for the solver: its TCP site and hinge joints."""
+
+    site: int
+    qpos_adr: np.ndarray
+    joint_range: np.ndarray
+
+
+class ArmsIK:
+    """Solve joint targets for several arms so their sites reach target poses."""
 
     def __init__(
         self,
         model: mujoco.MjModel,
-        site: int,
-        dof_adr: np.ndarray,
-        qpos_adr: np.ndarray,
-        joint_range: np.ndarray,
+        arms: Sequence[ArmChain],
         *,
         damping: float = 0.05,
         rot_weight: float = 0.08,
-        iterations: int = 8,
+        iterations: int = 3,
     ) -> None:
         self.model = model
         self.scratch = mujoco.MjData(model)
-        self.site = site
-        self.dof_adr = dof_adr
-        self.qpos_adr = qpos_adr
-        self.lo, self.hi = joint_range[:, 0], joint_range[:, 1]
-        self.damping = damping
-        self.rot_weight = rot_weight
-        self.iterations = iterations
-        self._jacp = np.zeros((3, model.nv))
-        self._jacr = np.zeros((3, model.nv))
+        self.arms = list(arms)
+        self.joint_ids = [np.array([np.flatnonzero(model.jnt_qposadr == a)[0] for a in arm.qpos_adr])
+                          for arm in self.arms]
+        for ids in self.joint_ids:
+            if np.any(model.jnt_type[ids] != mujoco.mjtJoint.mjJNT_HINGE):
+                raise ValueError("ArmsIK supports hinge joints only")
+        self.damping, self.rot_weight, self.iterations = damping, rot_weight, iterations
+        self._jac = [np.zeros((6, len(ids))) for ids in self.joint_ids]
+        self._err = np.zeros(6)
+        self._damp = {n: damping**2 * np.eye(n) for n in (3, 6)}
 
     def solve(
         self,
         qpos: np.ndarray,
-        target_pos: np.ndarray,
-        target_mat: np.ndarray | None,
-        rot_weight: float | None = None,
-    ) -> np.ndarray:
-        """Arm joint angles (in ``qpos_adr`` order) that bring the site to the target.
+        targets: Sequence[tuple[np.ndarray, np.ndarray | None]],
+    ) -> list[np.ndarray]:
+        """Joint angles per arm (in ``qpos_adr`` order) reaching ``(position, rotation)`` targets.
 
-        ``qpos`` is the full current configuration; only the arm joints are changed.
+        ``qpos`` is the full current configuration; only arm joints change. A ``None`` rotation
+        solves position only.
         """
-        d = self.scratch
+        d, w = self.scratch, self.rot_weight
         d.qpos[:] = qpos
-        w = self.rot_weight if rot_weight is None else rot_weight
-        q = qpos[self.qpos_adr].copy()
+        qs = [qpos[arm.qpos_adr].copy() for arm in self.arms]
+        active = list(range(len(self.arms)))
         for _ in range(self.iterations):
-            d.qpos[self.qpos_adr] = q
+            for i in active:
+                d.qpos[self.arms[i].qpos_adr] = qs[i]
             mujoco.mj_kinematics(self.model, d)
-            mujoco.mj_comPos(self.model, d)
-            pos_err = target_pos - d.site_xpos[self.site]
-            mujoco.mj_jacSite(self.model, d, self._jacp, self._jacr, self.site)
-            jac = self._jacp[:, self.dof_adr]
-            err = pos_err
-            if target_mat is not None and w > 0:
-                rot_err = orientation_error(target_mat, d.site_xmat[self.site].reshape(3, 3))
-                jac = np.vstack([jac, w * self._jacr[:, self.dof_adr]])
-                err = np.concatenate([pos_err, w * rot_err])
-            if np.linalg.norm(err) < 1e-4:
+            still = []
+            for i in active:
+                arm, ids = self.arms[i], self.joint_ids[i]
+                pos, rot = targets[i]
+                site_pos = d.site_xpos[arm.site]
+                axes = d.xaxis[ids]
+                r = site_pos - d.xanchor[ids]
+                with_rot = rot is not None and w > 0
+                rows = 6 if with_rot else 3
+                jac, err = self._jac[i][:rows], self._err[:rows]
+                jac[0] = axes[:, 1] * r[:, 2] - axes[:, 2] * r[:, 1]
+                jac[1] = axes[:, 2] * r[:, 0] - axes[:, 0] * r[:, 2]
+                jac[2] = axes[:, 0] * r[:, 1] - axes[:, 1] * r[:, 0]
+                err[:3] = pos - site_pos
+                if with_rot:
+                    jac[3:] = w * axes.T
+                    err[3:] = w * orientation_error(rot, d.site_xmat[arm.site].reshape(3, 3))
+                dq = jac.T @ np.linalg.solve(jac @ jac.T + self._damp[rows], err)
+                qs[i] = np.clip(qs[i] + dq, arm.joint_range[:, 0], arm.joint_range[:, 1])
+                if dq @ dq > 1e-8:  # not yet converged (as far as a 5-DoF arm can)
+                    still.append(i)
+            active = still
+            if not active:
                 break
-            jjt = jac @ jac.T + self.damping**2 * np.eye(jac.shape[0])
-            dq = jac.T @ np.linalg.solve(jjt, err)
-            q = np.clip(q + dq, self.lo, self.hi)
-        return q
+        return qs
