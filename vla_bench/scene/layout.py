@@ -58,12 +58,17 @@ class Layout(ABC):
         """Add floor, walls, furniture and the third-person camera."""
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
-        """Per-episode jitter of fixtures (default: ±4 cm, ±3° for every fixture)."""
+        """Per-episode jitter of fixtures: ±4 cm, ±3° and ±0.06 in each colour channel."""
+        if not hasattr(self, "_rgba0"):
+            self._rgba0 = sim.model.geom_rgba.copy()  # as compiled, before any episode
         for fx in self.fixtures.values():
             dxy = rng.uniform(-0.04, 0.04, 2)
             dyaw = rng.uniform(-0.05, 0.05)
             pos = np.array(fx.base_pos) + np.array([dxy[0], dxy[1], 0.0])
             sim.set_static_pose(fx.body, pos, fx.base_yaw + dyaw)
+            geoms = sim.body_geoms(fx.body)
+            tint = rng.uniform(-0.06, 0.06, 3)
+            sim.model.geom_rgba[geoms, :3] = np.clip(self._rgba0[geoms, :3] + tint, 0.0, 1.0)
 
     def ground_height(self, x: float, y: float) -> float:
         """Height of the walkable ground at ``(x, y)`` (flat by default)."""
