@@ -26,7 +26,7 @@ class PlaceAppleInBasket(Task):
     wicker basket. The instruction names one colour; the robot must put that apple, and only
     that one, into the basket.
 
-    **Randomisation** — target colour; apple and basket positions on the counter (≥ 10 cm
+    **Randomisation** — target colour; apple and basket positions on the counter (≥ 20 cm
     apart); robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°);
     instruction template.
 
@@ -75,9 +75,9 @@ class PlaceAppleInBasket(Task):
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Place apples and basket on the counter; pick the target colour."""
         center, top = self.layout.counter_top(sim)
-        lo = center + np.array([-0.22, -0.6])
-        hi = center + np.array([-0.12, 0.35])
-        spots = placement.scatter(rng, N_APPLES + 1, lo, hi, min_dist=0.16)
+        lo = center + np.array([-0.22, -0.7])
+        hi = center + np.array([-0.10, 0.42])
+        spots = placement.scatter(rng, N_APPLES + 1, lo, hi, min_dist=0.2)
         colors = rng.permutation(APPLE_COLORS)
         for apple, color, xy in zip(self.apples, colors, spots[:N_APPLES]):
             rgba = np.array(props.COLORS[str(color)])
