@@ -61,7 +61,7 @@ class KitchenLayout(Layout):
             c.box(shelf, f"shelf_side_{i}", (0.015, 0.18, 0.81), (x, 0, 0.81), rgba=(0.55, 0.4, 0.28, 1))
         self.add_fixture(Fixture("shelves", (0.4, 0.18), 1.6, (0.3, 2.2, 0)))
 
-        c.add_camera(spec, "external", pos=(-1.2, -1.6, 2.0), target=(0.8, 0.0, 0.6), fovy=55)
+        c.add_camera(spec, "external", pos=(-0.5, -1.4, 1.9), target=(0.8, 0.0, 0.7), fovy=55)
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
         """Jitter fixtures and close the fridge door."""
