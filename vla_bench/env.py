@@ -210,9 +210,10 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self.layout.initialize(self.sim, rng)
         self.instruction = self.task.initialize(self.sim, rng, self.phrasing)
         self.task_description = self.instruction
-        if not h.floating:
-            x, y = d.qpos[h.base_qpos_adr[0]], d.qpos[h.base_qpos_adr[1]]
-            d.qpos[h.base_qpos_adr[2]] = self.layout.ground_height(x, y) + self.base_height
+        # Both base kinds keep x, y, z in base_qpos_adr[:3]; on terrain (outdoor) a free pelvis
+        # must start on the ground too, not with its feet sunk into the heightfield.
+        x, y = d.qpos[h.base_qpos_adr[0]], d.qpos[h.base_qpos_adr[1]]
+        d.qpos[h.base_qpos_adr[2]] = self.layout.ground_height(x, y) + self.base_height
         mujoco.mj_forward(m, d)
         self.controller.reset(d)
         mujoco.mj_step(m, d, _SETTLE_STEPS)
@@ -271,9 +272,15 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
     # -- internals -----------------------------------------------------------------------
     def _validate(self, action: Any) -> np.ndarray:
         try:
-            arr = np.asarray(action, dtype=np.float64)
+            raw = np.asarray(action)
+            # float64 conversion alone turns None into NaN and drops imaginary parts.
+            if raw.dtype.kind not in "biuf":
+                raise TypeError(f"dtype {raw.dtype}")
+            arr = raw.astype(np.float64)
         except (TypeError, ValueError) as exc:
-            raise InvalidActionError(f"action must be numeric, got {type(action).__name__}") from exc
+            raise InvalidActionError(
+                f"action must be numeric (real numbers), got {type(action).__name__} ({exc})"
+            ) from exc
         if arr.shape != self.action_space.shape:
             raise InvalidActionError(
                 f"action has shape {arr.shape}, expected {self.action_space.shape} for control_mode "
