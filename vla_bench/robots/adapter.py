@@ -166,14 +166,18 @@ def build_robot_spec(
     for group, names in groups.items():
         for name in names:
             joint = spec.joint(name)
-            joint.armature = max(joint.armature, 0.02)
-            joint.damping[0] = max(float(joint.damping[0]), 0.5)
+            legs = group != "arms"
+            joint.armature = max(joint.armature, 0.03 if legs else 0.02)  # rotor inertia
+            joint.damping[0] = max(float(joint.damping[0]), 1.0 if legs else 0.5)
             # Gravity compensation through the actuators (counted against their force limits),
             # as the real robot's joint controllers do; without it the arms sag 2–3 cm.
             joint.actgravcomp = 1
             act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
             kp = robot.kp[group]
-            act.set_to_position(kp=kp, kv=0.1 * kp ** 0.5 * 2.0)
+            # Legs: kv = kp / 25 (40 ms servo time constant) keeps a free-floating robot stable
+            # under random targets; damping is integrated implicitly (implicitfast). Arms: a
+            # lighter 20 ms constant so end-effector tracking stays crisp.
+            act.set_to_position(kp=kp, kv=kp / (25.0 if legs else 50.0))
             act.ctrlrange = joint.range
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
             limit = robot.torque_limits[name]
