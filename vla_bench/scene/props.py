@@ -23,7 +23,8 @@ PARK_Z = -5.0  # unused props are parked below the floor, out of every camera's 
 def apple(spec: mujoco.MjSpec, name: str, radius: float = 0.035) -> str:
     """A sphere with a stem, 150 g."""
     b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
-    c.sphere(b, name, radius, mass=0.15, friction=[1.0, 0.01, 0.001], condim=4)
+    # condim 6: rolling resistance, so a nudged apple stops instead of rolling off the counter.
+    c.sphere(b, name, radius, mass=0.15, friction=[1.0, 0.01, 0.002], condim=6)
     c.capsule(b, f"{name}_stem", 0.003, 0.008, (0, 0, radius + 0.006), rgba=(0.35, 0.22, 0.1, 1),
               collide=False)
     return name
@@ -43,4 +44,105 @@ def open_box(
     c.box(b, f"{name}_wall_nx", (wall / 2, hy + wall, h2), (-hx - wall / 2, 0, h2), rgba=rgba, mass=per)
     c.box(b, f"{name}_wall_py", (hx, wall / 2, h2), (0, hy + wall / 2, h2), rgba=rgba, mass=per)
     c.box(b, f"{name}_wall_ny", (hx, wall / 2, h2), (0, -hy - wall / 2, h2), rgba=rgba, mass=per)
+    return name
+
+
+# -- workshop hardware (appended for the workshop domain) --------------------------------------
+_STEEL = (0.62, 0.63, 0.66, 1.0)
+_HIDDEN = 0  # geom group of collision-only geoms (cameras draw groups 1 and 2 only)
+_SQRT3 = 3.0 ** 0.5
+_HEX_QUATS = ([1.0, 0.0, 0.0, 0.0], [_SQRT3 / 2, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, _SQRT3 / 2])
+_Z_TO_X = [0.5 ** 0.5, 0.0, 0.5 ** 0.5, 0.0]  # turns a z-aligned geom along body x
+
+
+def _hex_prism(
+    b: mujoco.MjsBody, name: str, apothem: float, half_height: float, z: float,
+    rgba: tuple[float, ...], mass: float, **kw: object,
+) -> None:
+    """A regular hexagonal prism (flat-to-flat ``2 * apothem``) as the union of three boxes.
+
+    Boxes (not a cylinder) so that the prism rests on a table with face contacts.
+    """
+    half_side = apothem / _SQRT3
+    for i, quat in enumerate(_HEX_QUATS):  # yaw 0°, 60°, 120°
+        c.box(b, f"{name}_{i}", (apothem, half_side, half_height), (0, 0, z), rgba=rgba,
+              quat=quat, mass=mass / 3, **kw)
+
+
+def bolt(
+    spec: mujoco.MjSpec, name: str, head_apothem: float = 0.018, head_height: float = 0.013,
+    shaft_radius: float = 0.009, shaft_length: float = 0.09, grasp_height: float = 0.045,
+    rgba: tuple[float, ...] = _STEEL,
+) -> str:
+    """A hex-head bolt standing on its head, 150 g.
+
+    The body origin is on the shaft axis ``grasp_height`` above the bottom of the head (where
+    a front pinch grasps it best); the head is a hexagonal prism, the shaft a capsule with
+    visual thread rings on its upper part. ``<name>_shaft`` is the shaft geom.
+    """
+    b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
+    z0 = -grasp_height  # bottom of the head in body coordinates
+    _hex_prism(b, f"{name}_head", head_apothem, head_height / 2, z0 + head_height / 2, rgba,
+               0.05, friction=[0.9, 0.01, 0.001], condim=4)
+    half = shaft_length / 2
+    zc = z0 + head_height + half
+    c.capsule(b, f"{name}_shaft", shaft_radius, half - shaft_radius, (0, 0, zc), rgba=rgba,
+              mass=0.10, friction=[0.9, 0.01, 0.001], condim=4)
+    thread = tuple(max(0.0, v - 0.12) for v in rgba[:3]) + (1.0,)
+    n = 9
+    for i in range(n):
+        z = z0 + head_height + shaft_length * (0.45 + 0.5 * i / (n - 1)) - shaft_radius
+        c.cylinder(b, f"{name}_thread_{i}", shaft_radius * 1.04, 0.0009, (0, 0, z), rgba=thread,
+                   collide=False, mass=0.0)
+    return name
+
+
+def hex_nut(
+    spec: mujoco.MjSpec, name: str, apothem: float = 0.014, height: float = 0.014,
+    rgba: tuple[float, ...] = _STEEL,
+) -> str:
+    """A hex nut lying flat, 40 g; its origin is the centre of its bottom face."""
+    b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
+    _hex_prism(b, name, apothem, height / 2, height / 2, rgba, 0.04, friction=[0.9, 0.01, 0.001],
+               condim=4)
+    c.cylinder(b, f"{name}_hole", apothem * 0.6, 0.0005, (0, 0, height + 0.0002),
+               rgba=(0.12, 0.12, 0.13, 1), collide=False, mass=0.0)
+    return name
+
+
+def washer(
+    spec: mujoco.MjSpec, name: str, radius: float = 0.02, thickness: float = 0.003,
+    rgba: tuple[float, ...] = (0.75, 0.76, 0.78, 1.0),
+) -> str:
+    """A flat washer lying flat, 15 g; its origin is the centre of its bottom face.
+
+    Drawn as a disc with a dark hole; it collides as a thin hexagonal plate (stable resting).
+    """
+    b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
+    c.cylinder(b, f"{name}_disc", radius, thickness / 2, (0, 0, thickness / 2), rgba=rgba,
+               collide=False, mass=0.0)
+    c.cylinder(b, f"{name}_hole", radius * 0.45, 0.0004, (0, 0, thickness + 0.0001),
+               rgba=(0.12, 0.12, 0.13, 1), collide=False, mass=0.0)
+    _hex_prism(b, f"{name}_col", radius * 0.93, thickness / 2, thickness / 2, rgba, 0.015,
+               group=_HIDDEN, friction=[0.9, 0.01, 0.001], condim=4)
+    return name
+
+
+def screw(
+    spec: mujoco.MjSpec, name: str, length: float = 0.05, radius: float = 0.0035,
+    head_radius: float = 0.0075, rgba: tuple[float, ...] = (0.78, 0.66, 0.32, 1.0),
+) -> str:
+    """A wood screw lying on its side along body x, 20 g; its origin is on the axis, mid-shaft."""
+    b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
+    along_x = _Z_TO_X
+    c.capsule(b, f"{name}_shaft", radius, length / 2 - radius, (0, 0, 0), rgba=rgba,
+              quat=along_x, mass=0.012, friction=[0.9, 0.01, 0.001], condim=4)
+    c.cylinder(b, f"{name}_head", head_radius, 0.0025, (-length / 2 - 0.0025, 0, 0), rgba=rgba,
+               quat=along_x, collide=False, mass=0.0)
+    # The head collides as a square plate, so the screw rests on a flat instead of rolling.
+    c.box(b, f"{name}_head_col", (0.0025, head_radius * 0.85, head_radius * 0.85),
+          (-length / 2 - 0.0025, 0, 0), rgba=rgba, group=_HIDDEN, mass=0.008,
+          friction=[0.9, 0.01, 0.001], condim=4)
+    c.box(b, f"{name}_slot", (0.0006, head_radius * 0.8, head_radius * 0.15),
+          (-length / 2 - 0.0051, 0, 0), rgba=(0.2, 0.18, 0.1, 1), collide=False, mass=0.0)
     return name
