@@ -29,15 +29,27 @@ def pick_and_place_expert(obj: str, container: str, release_height: float) -> Ex
             return sim.body_pos(target) - back * world_app + np.array([0, 0, up])
         return pos
 
+    def raised(target: str, height: float):
+        # In front of the chest and above the object's height, raised before walking up to the
+        # surface: the hanging hand would otherwise meet the surface's front edge.
+        def pos(sim: Sim) -> np.ndarray:
+            x, y, yaw = sim.robot_base()
+            c, s = np.cos(yaw), np.sin(yaw)
+            fx, fy = 0.17, REACH[1]
+            return np.array([x + c * fx - s * fy, y + s * fx + c * fy,
+                             sim.body_pos(target)[2] + height])
+        return pos
+
     lift = 0.12
     return Expert([
         Grip("right", -1.0, steps=2),
+        Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
         Navigate(stand_at(obj), tol=0.03),
         Reach("right", at(obj, back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
         Reach("right", at(obj, back=0.10, up=0.0), rot, tol=0.02, max_steps=30),
         Reach("right", at(obj, back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
         Grip("right", 1.0, steps=10),
-        Retry(lambda sim: sim.grasped_by(obj, "right"), to=2, times=2),
+        Retry(lambda sim: sim.grasped_by(obj, "right"), to=3, times=2),
         Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
         Navigate(stand_at(container), tol=0.03, speed=0.6),
         Reach("right", at(container, up=release_height + 0.06), rot, tol=0.03, max_steps=40),
