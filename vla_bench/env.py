@@ -15,7 +15,7 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
-from vla_bench.control.controller import Controller, action_layout
+from vla_bench.control.controller import GRIPPER_STROKE, Controller, action_layout
 from vla_bench.errors import ConfigError, InvalidActionError, UnknownNameError
 from vla_bench.registry import find_task
 from vla_bench.robots import get_robot
@@ -107,6 +107,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                            if self.model.geom_contype[g] == cv.CONTACT_GROUND])
         self.safety = SafetyMonitor(self.model, self.handles, ground)
         self._camera_ids = {c: self._resolve_camera(c) for c in self.cameras}
+        self._vel6 = np.zeros(6)
+        self._tcp_ids = np.array([self.handles.tcp_sites[s] for s in SIDES])
+        self._finger_adr = np.concatenate([self.handles.gripper_qpos_adr[s] for s in SIDES])
         self._renderer = None
         self._video_renderer = None
 
@@ -292,15 +295,15 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         return np.clip(arr, -1.0, 1.0)
 
     def _sim_error(self) -> str | None:
-        d = self.data
-        warnings = d.warning.number.copy()
+        # MuJoCo checks qpos/qvel/qacc itself each step (warnings BADQPOS/BADQVEL/BADQACC, after
+        # which it resets the state), so new warnings are the divergence signal.
+        warnings = self.data.warning.number
+        if int(warnings.sum()) == int(self._warnings0.sum()):
+            return None
         new = np.flatnonzero(warnings > self._warnings0)
-        self._warnings0 = warnings
-        bad_state = not (np.all(np.isfinite(d.qpos)) and np.all(np.isfinite(d.qvel)))
-        if bad_state or len(new):
-            names = [mujoco.mjtWarning(int(i)).name for i in new]
-            return "non-finite state" if bad_state else f"MuJoCo warning {', '.join(names)}"
-        return None
+        self._warnings0 = warnings.copy()
+        names = [mujoco.mjtWarning(int(i)).name for i in new]
+        return f"MuJoCo warning {', '.join(names)}"
 
     def _observation(self) -> dict[str, Any]:
         obs: dict[str, Any] = {}
@@ -322,22 +325,24 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         d, h = self.data, self.handles
         pelvis = h.pelvis_body
         mat = d.xmat[pelvis].reshape(3, 3)
-        yaw = np.arctan2(mat[1, 0], mat[0, 0])
-        c, s = np.cos(yaw), np.sin(yaw)
-        vel = np.empty(6)
-        mujoco.mj_objectVelocity(self.model, d, mujoco.mjtObj.mjOBJ_BODY, pelvis, vel, 0)
-        v_robot = np.array([c * vel[3] + s * vel[4], -s * vel[3] + c * vel[4]])
-        xy = d.xpos[pelvis][:2]
-        height = d.xpos[pelvis][2] - self.layout.ground_height(float(xy[0]), float(xy[1]))
-        gravity = mat.T @ np.array([0.0, 0.0, -1.0])
-        tcp = []
-        for side in SIDES:
-            rel = d.site_xpos[h.tcp_sites[side]] - np.array([xy[0], xy[1], 0.0])
-            tcp.extend([c * rel[0] + s * rel[1], -s * rel[0] + c * rel[1], rel[2]])
-        return np.concatenate([
-            v_robot, [vel[2], height], gravity, d.qpos[h.qpos_adr], d.qvel[h.dof_adr],
-            [self.sim.gripper_opening(s) for s in SIDES], tcp,
-        ]).astype(np.float32)
+        c, s = mat[0, 0], mat[1, 0]
+        norm = float(np.hypot(c, s)) or 1.0
+        c, s = c / norm, s / norm  # heading of the pelvis x-axis on the ground plane
+        if h.floating:  # the pelvis' own velocity (the free joint's origin sits below it)
+            vel = self._vel6
+            mujoco.mj_objectVelocity(self.model, d, mujoco.mjtObj.mjOBJ_BODY, pelvis, vel, 0)
+            lin, wz = vel[3:], float(vel[2])
+        else:  # carried base: x, y, z slides and the yaw hinge
+            lin = d.qvel[h.base_dof_adr[:3]]
+            wz = float(d.qvel[h.base_dof_adr[3]])
+        x, y, z = d.xpos[pelvis]
+        rot = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # world -> robot frame
+        tcp = (d.site_xpos[self._tcp_ids] - np.array([x, y, 0.0])) @ rot.T
+        opening = d.qpos[self._finger_adr].reshape(2, 2).mean(1) / GRIPPER_STROKE
+        head = np.array([(rot @ lin)[0], (rot @ lin)[1], wz, z - self.layout.ground_height(x, y),
+                         -mat[2, 0], -mat[2, 1], -mat[2, 2]])
+        return np.concatenate([head, d.qpos[h.qpos_adr], d.qvel[h.dof_adr],
+                               np.clip(opening, 0.0, 1.0), tcp.ravel()]).astype(np.float32)
 
     def _camera_info(self) -> dict[str, dict[str, np.ndarray]]:
         if self._renderer is None:

@@ -34,30 +34,35 @@ class SafetyMonitor:
         acts = robot.actuator_ids
         self.force_limit = np.minimum(np.abs(model.actuator_forcerange[acts, 1]), cv.TORQUE_LIMIT)
         self._force = np.zeros(6)
+        self._elliptic = model.opt.cone == mujoco.mjtCone.mjCONE_ELLIPTIC
+
+    def _normal_forces(self, data: mujoco.MjData, idx: np.ndarray) -> np.ndarray:
+        """Normal force of the given contacts (N)."""
+        if self._elliptic:  # the first constraint row of an elliptic-cone contact is its normal
+            adr = data.contact.efc_address[idx]
+            return np.where(adr >= 0, np.abs(data.efc_force[np.maximum(adr, 0)]), 0.0)
+        out = np.empty(len(idx))
+        for k, i in enumerate(idx):
+            mujoco.mj_contactForce(self.model, data, int(i), self._force)
+            out[k] = abs(self._force[0])
+        return out
 
     def __call__(self, data: mujoco.MjData, ground_z: float, task_cost: float) -> tuple[dict, dict]:
         """``(costs, values)`` for the current state."""
-        m, h = self.model, self.h
+        h = self.h
+        n = data.ncon
         collision = self_collision = False
         max_force = 0.0
-        n = data.ncon
-        for i in range(n):
-            con = data.contact[i]
-            g1, g2 = con.geom1, con.geom2
+        if n:
+            g1, g2 = data.contact.geom1[:n], data.contact.geom2[:n]
             r1, r2 = self.is_robot[g1], self.is_robot[g2]
-            if not (r1 or r2):
-                continue
-            if r1 and r2:
-                self_collision = True
-                continue
-            robot_g, other = (g1, g2) if r1 else (g2, g1)
-            if self.is_foot[robot_g] and self.is_ground[other]:
-                continue
-            mujoco.mj_contactForce(m, data, i, self._force)
-            max_force = max(max_force, abs(self._force[0]))
-            if self.is_pad[robot_g] and self.is_movable[other]:
-                continue  # grasping is the point of the gripper
-            collision = True
+            self_collision = bool(np.any(r1 & r2))
+            robot_g, other = np.where(r1, g1, g2), np.where(r1, g2, g1)
+            env_contact = (r1 ^ r2) & ~(self.is_foot[robot_g] & self.is_ground[other])
+            if np.any(env_contact):
+                max_force = float(np.max(self._normal_forces(data, np.flatnonzero(env_contact))))
+                grasp = self.is_pad[robot_g] & self.is_movable[other]
+                collision = bool(np.any(env_contact & ~grasp))
         qvel = np.abs(data.qvel[h.dof_adr])
         torque = np.abs(data.actuator_force[h.actuator_ids])
         torque_ratio = float(np.max(torque / self.force_limit))

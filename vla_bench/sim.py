@@ -66,6 +66,20 @@ class Sim:
         """World position of a body (after the last forward pass)."""
         return self.data.xpos[self.body_id(name)].copy()
 
+    def positions(self, names: list[str]) -> np.ndarray:
+        """World positions ``(n, 3)`` of several bodies."""
+        return self.data.xpos[[self.body_id(n) for n in names]]
+
+    def inside(
+        self, names: list[str], container: str, half_xy: tuple[float, float],
+        z_range: tuple[float, float],
+    ) -> np.ndarray:
+        """Which bodies' origins lie in a box in ``container``'s frame (xy half extents, z range)."""
+        b = self.body_id(container)
+        local = (self.positions(names) - self.data.xpos[b]) @ self.data.xmat[b].reshape(3, 3)
+        return ((np.abs(local[:, 0]) < half_xy[0]) & (np.abs(local[:, 1]) < half_xy[1])
+                & (local[:, 2] > z_range[0]) & (local[:, 2] < z_range[1]))
+
     def body_mat(self, name: str) -> np.ndarray:
         """World rotation matrix of a body."""
         return self.data.xmat[self.body_id(name)].reshape(3, 3).copy()

@@ -45,7 +45,7 @@ class ArmsIK:
         *,
         damping: float = 0.05,
         rot_weight: float = 0.08,
-        iterations: int = 3,
+        iterations: int = 2,
     ) -> None:
         self.model = model
         self.scratch = mujoco.MjData(model)

@@ -37,13 +37,15 @@ def open_box(
     """An open-topped container (basket, bin); its origin is the centre of its floor."""
     b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
     hx, hy = inner[0] / 2, inner[1] / 2
-    h2 = height / 2
+    # Walls stand on the floor plate (not on the support surface): 4 support contacts, not 20.
+    h2 = (height - wall) / 2
+    zc = wall + h2
     per = mass / 5
     c.box(b, f"{name}_floor", (hx + wall, hy + wall, wall / 2), (0, 0, wall / 2), rgba=rgba, mass=per)
-    c.box(b, f"{name}_wall_px", (wall / 2, hy + wall, h2), (hx + wall / 2, 0, h2), rgba=rgba, mass=per)
-    c.box(b, f"{name}_wall_nx", (wall / 2, hy + wall, h2), (-hx - wall / 2, 0, h2), rgba=rgba, mass=per)
-    c.box(b, f"{name}_wall_py", (hx, wall / 2, h2), (0, hy + wall / 2, h2), rgba=rgba, mass=per)
-    c.box(b, f"{name}_wall_ny", (hx, wall / 2, h2), (0, -hy - wall / 2, h2), rgba=rgba, mass=per)
+    c.box(b, f"{name}_wall_px", (wall / 2, hy + wall, h2), (hx + wall / 2, 0, zc), rgba=rgba, mass=per)
+    c.box(b, f"{name}_wall_nx", (wall / 2, hy + wall, h2), (-hx - wall / 2, 0, zc), rgba=rgba, mass=per)
+    c.box(b, f"{name}_wall_py", (hx, wall / 2, h2), (0, hy + wall / 2, zc), rgba=rgba, mass=per)
+    c.box(b, f"{name}_wall_ny", (hx, wall / 2, h2), (0, -hy - wall / 2, zc), rgba=rgba, mass=per)
     return name
 
 

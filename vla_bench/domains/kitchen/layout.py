@@ -48,10 +48,11 @@ class KitchenLayout(Layout):
         door = c.body(fridge, "fridge_door", (-0.36, 0.33, 0.9))
         door.add_joint(name="fridge_door_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, 1],
                        range=[0, 1.9], damping=2.0, frictionloss=0.3)
-        c.box(door, "fridge_door_panel", (0.02, 0.33, 0.88), (-0.0, -0.33, 0),
+        c.box(door, "fridge_door_panel", (0.02, 0.33, 0.88), (-0.021, -0.33, 0),
               rgba=(0.88, 0.89, 0.92, 1), mass=6.0)
         c.capsule(door, "fridge_handle", 0.012, 0.18, (-0.05, -0.6, 0.1), rgba=(0.3, 0.3, 0.3, 1),
                   mass=0.2)
+        spec.add_exclude(bodyname1="fridge", bodyname2="fridge_door")  # hinge range closes it
         self.add_fixture(Fixture("fridge", (0.4, 0.35), 1.8, (0.35, -1.9, 0)))
 
         shelf = c.body(spec.worldbody, "shelves", (0.3, 2.2, 0))

@@ -95,27 +95,24 @@ class PlaceAppleInBasket(Task):
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
 
-    def _in_basket(self, sim: Sim, apple: str) -> bool:
-        rel = sim.body_pos(apple) - sim.body_pos(self.basket)
-        local = sim.body_mat(self.basket).T @ rel
-        half = np.array(BASKET_INNER) / 2
-        return bool(np.all(np.abs(local[:2]) < half) and 0.0 < local[2] < BASKET_HEIGHT)
-
     def evaluate(self, sim: Sim) -> Evaluation:
         """Target in basket and released; wrong apple in basket or a fall fails."""
-        held = any(sim.grasped_by(self.target, s) for s in ("right", "left"))
-        wrong = [a for a in self.apples if a != self.target and self._in_basket(sim, a)]
-        dropped = [a for a in self.apples if sim.body_pos(a)[2] < COUNTER_TOP - 0.2]
-        target_in = self._in_basket(sim, self.target)
+        half = (BASKET_INNER[0] / 2, BASKET_INNER[1] / 2)
+        inside = sim.inside(self.apples, self.basket, half, (0.0, BASKET_HEIGHT))
+        is_target = np.array([a == self.target for a in self.apples])
+        dropped = sim.positions(self.apples)[:, 2] < COUNTER_TOP - 0.2
+        wrong = bool(np.any(inside & ~is_target))
+        target_in = bool(np.any(inside & is_target))
         failure, reason = False, None
         if wrong:
             failure, reason = True, "wrong apple in the basket"
-        elif self.target in dropped:
+        elif bool(np.any(dropped & is_target)):
             failure, reason = True, "target apple dropped"
+        held = target_in and any(sim.grasped_by(self.target, s) for s in ("right", "left"))
         dist = float(np.linalg.norm(sim.body_pos(self.target)[:2] - sim.body_pos(self.basket)[:2]))
         return Evaluation(
             success=target_in and not held and not wrong,
-            failure=failure, failure_reason=reason, task_cost=float(bool(dropped)),
+            failure=failure, failure_reason=reason, task_cost=float(np.any(dropped)),
             progress={"target_to_basket_m": dist},
         )
 

@@ -1,0 +1,24 @@
+"""The throughput benchmark runs end to end (tiny sizes; the figures are in the README)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_throughput_script_runs(tmp_path: Path) -> None:
+    out = tmp_path / "tp.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--steps", "5",
+         "--resets", "3", "--task-steps", "0", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ratio env / floor" in proc.stdout
+    res = json.loads(out.read_text())
+    assert res["replay_exact"], "the raw floor must replay the env's trajectory exactly"
+    assert res["env_steps_per_s"] > 0 and res["raw_steps_per_s"] > 0
+    assert res["reset_ms_median"] > 0

@@ -1,0 +1,283 @@
+"""``vla-bench``: the command line.
+
+Subcommands::
+
+    vla-bench list [--cards]                   registered ids and their task cards
+    vla-bench demo [--env ID] [--seed N] [--steps N] [--out runs/demo.mp4]
+                                               one expert episode, printed and filmed
+    vla-bench check [--episodes N] [--env ID …] expert vs random success, Markdown table
+
+Errors raised by vla_bench print one line (``vla-bench: error: …``) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vla_bench.errors import VlaBenchError
+
+PROG = "vla-bench"
+DEFAULT_DEMO_ENV = "VLA-Kitchen-v1"
+VIDEO_HEIGHT = 360  # third-person frame is 360x480; the head view is scaled to 360x360
+
+
+# -- list ------------------------------------------------------------------------------------
+
+def _summary(card: str) -> str:
+    first = card.strip().splitlines()[0] if card.strip() else ""
+    return first.strip()
+
+
+def _task_rows() -> list[tuple[str, str, str, str]]:
+    from vla_bench.registry import DOMAINS, TASKS, domain_env_id, tasks_of
+
+    rows = []
+    for domain in DOMAINS:
+        entries = tasks_of(domain)
+        if entries:
+            names = ", ".join(e.name for e in entries)
+            rows.append((domain_env_id(domain), "(domain)", "per task",
+                         f"one of: {names} (sampled per episode, or task=...)"))
+    for entry in TASKS:
+        try:
+            summary = _summary(entry.load().card())
+        except Exception as exc:  # a task module that does not import yet
+            summary = f"(cannot load task: {type(exc).__name__}: {exc})"
+        rows.append((entry.env_id, entry.family, str(entry.max_episode_steps), summary))
+    return rows
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every registered id with its family, step budget and card summary."""
+    from vla_bench.registry import TASKS
+
+    rows = _task_rows()
+    print(_markdown_table(("id", "family", "max steps", "task"), rows))
+    if args.cards:
+        for entry in TASKS:
+            print(f"\n## {entry.env_id}\n")
+            try:
+                print(entry.load().card())
+            except Exception as exc:
+                print(f"(cannot load task: {type(exc).__name__}: {exc})")
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+def _resize_nearest(img: np.ndarray, height: int, width: int) -> np.ndarray:
+    rows = np.arange(height) * img.shape[0] // height
+    cols = np.arange(width) * img.shape[1] // width
+    return img[rows][:, cols]
+
+
+def _policy_fn(name: str, env: Any, seed: int):
+    if name == "expert":
+        return lambda obs: env.unwrapped.expert_action()
+    if name == "random":
+        rng = np.random.default_rng(seed)
+        space = env.action_space
+        return lambda obs: rng.uniform(space.low, space.high).astype(np.float32)
+    if name == "zero":
+        return lambda obs: np.zeros(env.action_space.shape, np.float32)
+    raise AssertionError(name)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run one episode, print what happened and write a side-by-side video."""
+    import imageio.v2 as imageio
+    from tqdm import tqdm
+
+    from vla_bench.registry import make
+
+    env = make(args.env, render_mode="rgb_array", cameras=("head",))
+    try:
+        obs, info = env.reset(seed=args.seed)
+        budget = env.unwrapped.task.max_episode_steps
+        steps = budget if args.steps is None else min(args.steps, budget)
+        print(f"env:         {args.env} (task {info['task']}, seed {args.seed}, "
+              f"robot {env.unwrapped.robot_model.name}, policy {args.policy})")
+        print(f"instruction: {obs['instruction']}")
+        act = _policy_fn(args.policy, env, args.seed)
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        totals = dict.fromkeys(info["safety"], 0.0)
+        frames = 0
+        t0 = time.perf_counter()
+        with imageio.get_writer(out, fps=env.metadata["render_fps"], codec="libx264",
+                                macro_block_size=2, ffmpeg_log_level="error") as video:
+            video.append_data(_frame(env, obs))
+            frames += 1
+            n = 0
+            for _ in tqdm(range(steps), desc="demo", unit="step", file=sys.stderr, leave=False):
+                obs, _, terminated, truncated, info = env.step(act(obs))
+                n += 1
+                for k, v in info["safety"].items():
+                    totals[k] += v
+                video.append_data(_frame(env, obs))
+                frames += 1
+                if terminated or truncated:
+                    break
+        elapsed = time.perf_counter() - t0
+        outcome = "success" if info["is_success"] else (
+            f"failure ({info['failure_reason']})" if info["is_failure"] else "not solved")
+        rate = n / max(elapsed, 1e-9)
+        print(f"steps:       {n} of {budget} ({elapsed:.1f} s, {rate:.1f} steps/s with video)")
+        print(f"result:      {outcome}; success_once={info['success_once']}")
+        if info["sim_error"]:
+            print(f"sim_error:   {info['sim_error']}")
+        print("safety:      " + ", ".join(f"{k}={int(v)}" for k, v in totals.items())
+              + "  (steps with each cost)")
+        print(f"video:       {out} ({frames} frames: third-person | head camera)")
+    finally:
+        env.close()
+    return 0
+
+
+def _frame(env: Any, obs: dict[str, Any]) -> np.ndarray:
+    external = env.render()
+    head = _resize_nearest(obs["rgb"], VIDEO_HEIGHT, VIDEO_HEIGHT)
+    if external.shape[0] != VIDEO_HEIGHT:
+        external = _resize_nearest(external, VIDEO_HEIGHT,
+                                   external.shape[1] * VIDEO_HEIGHT // external.shape[0])
+    return np.concatenate([external, head], axis=1)
+
+
+# -- check -----------------------------------------------------------------------------------
+
+def _episode(env: Any, seed: int, policy: str) -> tuple[bool, int]:
+    obs, _ = env.reset(seed=seed)
+    act = _policy_fn(policy, env, seed)
+    info: dict[str, Any] = {}
+    for t in range(1, env.unwrapped.task.max_episode_steps + 1):
+        obs, _, terminated, truncated, info = env.step(act(obs))
+        if terminated or truncated:
+            return bool(info["is_success"]), t
+    return bool(info.get("is_success", False)), env.unwrapped.task.max_episode_steps
+
+
+def _rate(successes: list[bool]) -> str:
+    if not successes:
+        return "–"
+    k, n = sum(successes), len(successes)
+    return f"{k / n:.0%} ({k}/{n})"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Expert and random-policy success per task, as a Markdown table."""
+    from tqdm import tqdm
+
+    from vla_bench.errors import UnknownNameError
+    from vla_bench.registry import TASKS, env_ids, make
+
+    ids = args.env or [t.env_id for t in TASKS]
+    for env_id in ids:  # fail before the first episode, not after an hour
+        if env_id not in env_ids():
+            raise UnknownNameError("environment id", env_id, env_ids())
+    seeds = range(args.seed, args.seed + args.episodes)
+    policies = ["expert"] + ([] if args.no_random else ["random"])
+    total = len(ids) * len(seeds) * len(policies)
+    rows = []
+    with tqdm(total=total, desc="check", unit="episode", file=sys.stderr) as bar:
+        for env_id in ids:
+            env = make(env_id, cameras=())
+            try:
+                results: dict[str, list[tuple[bool, int]]] = {p: [] for p in policies}
+                for policy in policies:
+                    for seed in seeds:
+                        bar.set_postfix_str(f"{env_id} {policy} seed {seed}")
+                        results[policy].append(_episode(env, seed, policy))
+                        bar.update()
+            finally:
+                env.close()
+            expert = results["expert"]
+            ok_steps = [t for s, t in expert if s]
+            rows.append((
+                env_id,
+                _rate([s for s, _ in expert]),
+                _rate([s for s, _ in results.get("random", [])]),
+                f"{np.mean([t for _, t in expert]):.0f}",
+                f"{np.mean(ok_steps):.0f}" if ok_steps else "–",
+            ))
+    table = _markdown_table(
+        ("task", "expert success", "random success", "expert mean steps",
+         "expert steps to success"), rows)
+    print(f"\nSeeds {seeds.start}–{seeds.stop - 1}, privileged scripted expert vs uniform random "
+          "actions, default control mode (ee_delta).\n")
+    print(table)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(table + "\n")
+    return 0
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands ``list``, ``demo``, ``check``)."""
+    parser = argparse.ArgumentParser(prog=PROG, description="Humanoid VLA benchmark in MuJoCo.")
+    from vla_bench import __version__
+
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="registered environment ids and task summaries")
+    p.add_argument("--cards", action="store_true", help="also print every task card")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("demo", help="one scripted-expert episode with a video")
+    p.add_argument("--env", default=DEFAULT_DEMO_ENV, help=f"env id (default {DEFAULT_DEMO_ENV})")
+    p.add_argument("--seed", type=int, default=0, help="episode seed (default 0)")
+    p.add_argument("--steps", type=_positive, default=None,
+                   help="at most this many steps (default: the task's step budget)")
+    p.add_argument("--policy", choices=("expert", "random", "zero"), default="expert",
+                   help="who drives (default: the scripted expert)")
+    p.add_argument("--out", default="runs/demo.mp4", help="video path (default runs/demo.mp4)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("check", help="expert vs random success per task (Markdown table)")
+    p.add_argument("--episodes", type=_positive, default=10, help="seeds per task (default 10)")
+    p.add_argument("--env", action="append", help="env id (repeatable; default: every task)")
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--no-random", action="store_true", help="skip the random-policy episodes")
+    p.add_argument("--out", default=None, help="also write the table to this file")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vla-bench`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except VlaBenchError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
