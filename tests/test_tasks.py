@@ -82,7 +82,7 @@ def test_expert_success_rate_50_seeds(env_id: str) -> None:
         env.close()
     rate = float(np.mean(results))
     failed = [s for s, ok in enumerate(results) if not ok]
-    assert rate >= 0.8, f"expert success {rate:.0%}; failed seeds {failed}"
+    assert rate >= 0.9, f"expert success {rate:.0%}; failed seeds {failed}"
 
 
 # -- safety signals are real --------------------------------------------------------------
