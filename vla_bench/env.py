@@ -98,6 +98,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         compose.attach_robot(spec, self.robot_model, floating=floating, mesh_keep=mesh_keep)
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
+        # Static bodies as built: every reset restores them, so a task that moves its own
+        # props into the scene (others keep theirs parked) leaves nothing behind for the next
+        # episode's task.
+        self._body_pos0 = self.model.body_pos.copy()
+        self._body_quat0 = self.model.body_quat.copy()
         self.handles = resolve_handles(self.model, self.robot_model, floating)
         self.base_height = self._standing_offset()
         self.sim = Sim(self.model, self.data, self.handles, self.layout.ground_height)
@@ -203,6 +208,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             self.task = self.tasks[int(rng.integers(len(self.tasks)))]
         m, d, h = self.model, self.data, self.handles
         mujoco.mj_resetData(m, d)
+        m.body_pos[:] = self._body_pos0
+        m.body_quat[:] = self._body_quat0
         d.qpos[h.qpos_adr] = h.home_qpos
         if h.floating:
             d.qpos[h.base_qpos_adr[2]] = self.base_height
@@ -243,8 +250,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._success_once |= evaluation.success
         terminated = bool(evaluation.success or evaluation.failure)
         truncated = (not terminated) and self._steps >= self.task.max_episode_steps
-        obs = self._observation()
+        # Everything read from the state comes before rendering, which flushes the CPU caches.
         info = self._info(evaluation, sim_error, action)
+        obs = self._observation()
         return obs, float(evaluation.success), terminated, truncated, info
 
     def render(self) -> np.ndarray | None:
@@ -306,6 +314,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         return f"MuJoCo warning {', '.join(names)}"
 
     def _observation(self) -> dict[str, Any]:
+        state = self._state()  # before rendering, which flushes the CPU caches
         obs: dict[str, Any] = {}
         if self.cameras:
             if self._renderer is None:
@@ -317,7 +326,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                 sfx = "" if i == 0 else f"_{cam}"
                 obs[cv.OBS_RGB + sfx] = rgb
                 obs[cv.OBS_DEPTH + sfx] = depth
-        obs[cv.OBS_STATE] = self._state()
+        obs[cv.OBS_STATE] = state
         obs[cv.OBS_INSTRUCTION] = self.instruction
         return obs
 
@@ -345,11 +354,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                                np.clip(opening, 0.0, 1.0), tcp.ravel()]).astype(np.float32)
 
     def _camera_info(self) -> dict[str, dict[str, np.ndarray]]:
-        if self._renderer is None:
-            return {}
+        from vla_bench.rendering import camera_info
+
         out = {}
         for cam in self.cameras:
-            ci = self._renderer.camera_info(self.data, self._camera_ids[cam])
+            ci = camera_info(self.model, self.data, self._camera_ids[cam], *self.image_size)
             out[cam] = {"intrinsics": ci.intrinsics, "extrinsics": ci.extrinsics}
         return out
 

@@ -74,6 +74,20 @@ class CameraInfo:
     extrinsics: np.ndarray  # (4, 4)
 
 
+def camera_info(
+    model: mujoco.MjModel, data: mujoco.MjData, camera: int, height: int, width: int
+) -> CameraInfo:
+    """Intrinsics (for an image of ``height`` x ``width``) and extrinsics of a camera."""
+    fovy = np.deg2rad(model.cam_fovy[camera])
+    fy = 0.5 * height / np.tan(0.5 * fovy)
+    k = np.array([[fy, 0.0, 0.5 * width], [0.0, fy, 0.5 * height], [0.0, 0.0, 1.0]])
+    ext = np.eye(4)
+    # MuJoCo cameras look along -z with y up; OpenCV looks along +z with y down.
+    ext[:3, :3] = data.cam_xmat[camera].reshape(3, 3) @ np.diag([1.0, -1.0, -1.0])
+    ext[:3, 3] = data.cam_xpos[camera]
+    return CameraInfo(intrinsics=k, extrinsics=ext)
+
+
 class RGBDRenderer:
     """Renders ``uint8`` RGB and metric ``float32`` depth for named cameras of a model."""
 
@@ -125,14 +139,7 @@ class RGBDRenderer:
 
     def camera_info(self, data: mujoco.MjData, camera: int) -> CameraInfo:
         """Intrinsics and extrinsics of ``camera`` in the current state."""
-        fovy = np.deg2rad(self.model.cam_fovy[camera])
-        fy = 0.5 * self.height / np.tan(0.5 * fovy)
-        k = np.array([[fy, 0.0, 0.5 * self.width], [0.0, fy, 0.5 * self.height], [0, 0, 1.0]])
-        ext = np.eye(4)
-        # MuJoCo cameras look along -z with y up; OpenCV looks along +z with y down.
-        ext[:3, :3] = data.cam_xmat[camera].reshape(3, 3) @ np.diag([1.0, -1.0, -1.0])
-        ext[:3, 3] = data.cam_xpos[camera]
-        return CameraInfo(intrinsics=k, extrinsics=ext)
+        return camera_info(self.model, data, camera, self.height, self.width)
 
     def close(self) -> None:
         """Free GL resources (idempotent)."""
