@@ -6,6 +6,9 @@ Subcommands::
     vla-bench demo [--env ID] [--seed N] [--steps N] [--out runs/demo.mp4]
                                                one expert episode, printed and filmed
     vla-bench check [--episodes N] [--env ID …] expert vs random success, Markdown table
+    vla-bench generate --env ID --episodes N --out DIR [--workers K] [--format lerobot|hdf5]
+                                               expert demonstrations as a dataset (resumable)
+    vla-bench dataset-check DIR                validate a generated dataset, print a summary
 
 Errors raised by vla_bench print one line (``vla-bench: error: …``) and exit with status 2.
 """
@@ -218,6 +221,49 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- generate / dataset-check --------------------------------------------------------------
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Scripted-expert demonstrations as a LeRobot v3 or HDF5 dataset."""
+    from vla_bench.datagen.generate import generate
+
+    t0 = time.perf_counter()
+    cameras = tuple(c for c in args.cameras.split(",") if c) if args.cameras else ()
+    result = generate(args.env, args.episodes, args.out, workers=args.workers, fmt=args.format,
+                      keep_failures=args.keep_failures, seed=args.seed, cameras=cameras,
+                      image_size=tuple(args.image_size), phrasing=args.phrasing,
+                      depth=not args.no_depth)
+    if result.get("already_complete"):
+        print(f"{args.out}: already complete ({result['episodes']} episodes), nothing to do")
+        return 0
+    elapsed = time.perf_counter() - t0
+    print(f"wrote {result['episodes']} episodes ({result['frames']} frames, "
+          f"{result['successes']} successful) to {result['out']} as {args.format}; "
+          f"{result['new']} rolled out now, {result['failed_attempts']} failed attempts "
+          f"in total, {elapsed:.1f} s")
+    return 0
+
+
+def cmd_dataset_check(args: argparse.Namespace) -> int:
+    """Validate a generated dataset directory and print a summary."""
+    from vla_bench.datagen.check import check
+
+    summary = check(args.dir, decode_videos=not args.no_decode)
+    print(f"{args.dir}: OK ({summary['format']}) env {summary.get('env_id')}, "
+          f"{summary['episodes']} episodes, {summary['frames']} frames, "
+          f"{summary['successes']} successful"
+          + (f", {summary['tasks']} instructions, videos {summary['videos']}"
+             if summary["format"] == "lerobot" else ""))
+    return 0
+
+
+def _image_size(text: str) -> int:
+    value = int(text)
+    if not 16 <= value <= 2048:
+        raise argparse.ArgumentTypeError(f"must be in [16, 2048], got {value}")
+    return value
+
+
 # -- plumbing --------------------------------------------------------------------------------
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -234,7 +280,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands ``list``, ``demo``, ``check``)."""
+    """The argument parser (``list``, ``demo``, ``check``, ``generate``, ``dataset-check``)."""
     parser = argparse.ArgumentParser(prog=PROG, description="Humanoid VLA benchmark in MuJoCo.")
     from vla_bench import __version__
 
@@ -262,6 +308,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-random", action="store_true", help="skip the random-policy episodes")
     p.add_argument("--out", default=None, help="also write the table to this file")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("generate", help="scripted-expert demonstrations as a dataset")
+    p.add_argument("--env", required=True, help="env id (a task id or a domain id)")
+    p.add_argument("--episodes", type=_positive, required=True, help="episodes to keep")
+    p.add_argument("--out", required=True, help="output directory (re-run to resume)")
+    p.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    p.add_argument("--format", choices=("lerobot", "hdf5"), default="lerobot",
+                   help="LeRobotDataset v3 (default) or robomimic-style HDF5")
+    p.add_argument("--keep-failures", action="store_true",
+                   help="keep unsuccessful episodes too (default: successes only)")
+    p.add_argument("--seed", type=int, default=0, help="first seed; attempts use seed, seed+1, …")
+    p.add_argument("--cameras", default="head",
+                   help="comma-separated cameras (default head; '' for none)")
+    p.add_argument("--image-size", type=_image_size, nargs=2, default=[224, 224],
+                   metavar=("H", "W"), help="image height and width (default 224 224)")
+    p.add_argument("--phrasing", choices=("train", "test"), default="train",
+                   help="instruction templates: train or held-out test paraphrases")
+    p.add_argument("--no-depth", action="store_true", help="do not store depth")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("dataset-check", help="validate a generated dataset directory")
+    p.add_argument("dir", help="dataset directory")
+    p.add_argument("--no-decode", action="store_true", help="do not decode the videos")
+    p.set_defaults(func=cmd_dataset_check)
     return parser
 
 
