@@ -23,6 +23,7 @@ from vla_bench.datagen.rollout import make_env
 
 ENV = KITCHEN_TASK_ID
 OFFICE = "VLA-Office-GoToPrinter-v1"
+RANDOMIZE = {"lighting": 0.5, "colors": 0.5, "camera": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,9 @@ def lerobot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def hdf5_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("hdf5")
+    # Visual randomisation on: the replay below must reproduce the randomised images exactly.
     generate(OFFICE, 2, out, fmt="hdf5", image_size=SMALL, cameras=("head", "wrist_right"),
-             seed=5, progress=False)
+             seed=5, progress=False, randomize=RANDOMIZE)
     return out
 
 
@@ -136,6 +138,7 @@ def test_hdf5_read_back_and_replay(hdf5_dir: Path) -> None:
         assert int(data.attrs["total"]) == sum(len(data[k]["actions"]) for k in data)
         meta = json.loads(g.attrs["meta"])
         assert meta["seed"] == 5 and g.attrs["seed"] == 5
+        assert meta["env_kwargs"]["randomize"] == RANDOMIZE
         actions, states, rgb = g["actions"][()], g["obs/state"][()], g["obs/rgb_wrist_right"][()]
     replay_states, obs, final = _replay(meta, actions)
     np.testing.assert_array_equal(np.stack(replay_states), states)

@@ -223,6 +223,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 # -- generate / dataset-check --------------------------------------------------------------
 
+def _randomize(args: argparse.Namespace) -> dict[str, float]:
+    """The env's ``randomize=`` mapping from the generate flags (only the knobs turned on)."""
+    knobs = {"lighting": args.lighting, "colors": args.colors, "camera": args.camera_jitter}
+    return {k: v for k, v in knobs.items() if v}
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """Scripted-expert demonstrations as a LeRobot v3 or HDF5 dataset."""
     from vla_bench.datagen.generate import generate
@@ -232,7 +238,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     result = generate(args.env, args.episodes, args.out, workers=args.workers, fmt=args.format,
                       keep_failures=args.keep_failures, seed=args.seed, cameras=cameras,
                       image_size=tuple(args.image_size), phrasing=args.phrasing,
-                      depth=not args.no_depth)
+                      depth=not args.no_depth, randomize=_randomize(args))
     if result.get("already_complete"):
         print(f"{args.out}: already complete ({result['episodes']} episodes), nothing to do")
         return 0
@@ -326,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phrasing", choices=("train", "test"), default="train",
                    help="instruction templates: train or held-out test paraphrases")
     p.add_argument("--no-depth", action="store_true", help="do not store depth")
+    for knob, what in (("lighting", "light intensity and direction"),
+                       ("colors", "colours of every non-robot object"),
+                       ("camera-jitter", "camera position and orientation")):
+        p.add_argument(f"--{knob}", type=float, default=0.0, metavar="S",
+                       help=f"randomise {what} per episode, strength S in [0, 1] (default 0)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("dataset-check", help="validate a generated dataset directory")

@@ -48,6 +48,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         render_mode: ``"rgb_array"`` renders the third-person camera in ``render()``.
         high_quality: shadows and multisampling (slow on a CPU).
         mesh_keep: fraction of visual mesh faces kept (1.0 = original meshes).
+        randomize: visual domain randomisation strengths in ``[0, 1]`` for ``lighting``,
+            ``colors`` and ``camera`` (see :mod:`vla_bench.randomization`); off by default.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": cv.CONTROL_HZ}
@@ -65,6 +67,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         render_mode: str | None = None,
         high_quality: bool = False,
         mesh_keep: float = 0.1,
+        randomize: dict[str, float] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -112,6 +115,10 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                            if self.model.geom_contype[g] == cv.CONTACT_GROUND])
         self.safety = SafetyMonitor(self.model, self.handles, ground)
         self._camera_ids = {c: self._resolve_camera(c) for c in self.cameras}
+        from vla_bench.randomization import Randomization, Randomizer
+
+        self.randomization = Randomization.from_mapping(randomize)
+        self._randomizer = Randomizer(self.model, self.randomization, self.handles.geom_ids)
         self._vel6 = np.zeros(6)
         self._tcp_ids = np.array([self.handles.tcp_sites[s] for s in SIDES])
         self._finger_adr = np.concatenate([self.handles.gripper_qpos_adr[s] for s in SIDES])
@@ -207,6 +214,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         else:
             self.task = self.tasks[int(rng.integers(len(self.tasks)))]
         m, d, h = self.model, self.data, self.handles
+        self._randomizer.restore()
         mujoco.mj_resetData(m, d)
         m.body_pos[:] = self._body_pos0
         m.body_quat[:] = self._body_quat0
@@ -220,6 +228,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self.layout.initialize(self.sim, rng)
         self.instruction = self.task.initialize(self.sim, rng, self.phrasing)
         self.task_description = self.instruction
+        if self.randomization.active:
+            self._randomizer.apply(rng)
         # Both base kinds keep x, y, z in base_qpos_adr[:3]; on terrain (outdoor) a free pelvis
         # must start on the ground too, not with its feet sunk into the heightfield.
         x, y = d.qpos[h.base_qpos_adr[0]], d.qpos[h.base_qpos_adr[1]]

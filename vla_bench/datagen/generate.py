@@ -42,6 +42,7 @@ def generate(env_id: str, episodes: int, out: str | Path, *, workers: int = 1,
              fmt: str = "lerobot", keep_failures: bool = False, seed: int = 0,
              cameras: tuple[str, ...] = ("head",), image_size: tuple[int, int] = (224, 224),
              phrasing: str = "train", depth: bool = True, max_attempts: int | None = None,
+             randomize: dict[str, float] | None = None,
              progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:
     """Generate (or complete) a dataset in ``out``; return a summary dict.
 
@@ -56,7 +57,8 @@ def generate(env_id: str, episodes: int, out: str | Path, *, workers: int = 1,
 
         raise UnknownNameError("environment id", env_id, vla_bench.env_ids())
     root = Path(out)
-    kwargs = env_kwargs(tuple(cameras), tuple(image_size), phrasing)
+    extra = {"randomize": dict(randomize)} if randomize else {}
+    kwargs = env_kwargs(tuple(cameras), tuple(image_size), phrasing, **extra)
     config = {"env_id": env_id, "format": fmt, "env_kwargs": kwargs, "seed": seed,
               "keep_failures": keep_failures, "depth": depth}
     if _complete(root, fmt, config, episodes):
