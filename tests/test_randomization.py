@@ -50,3 +50,26 @@ def test_randomization_is_deterministic_and_does_not_accumulate() -> None:
 def test_bad_randomize_values_raise(bad) -> None:
     with pytest.raises(ConfigError, match="randomize"):
         make_env(KITCHEN_TASK_ID, randomize=bad)
+
+
+def test_distractors_are_placed_clear_of_the_task_and_the_expert_still_works() -> None:
+    env = make_env(KITCHEN_TASK_ID, cameras=(), randomize={"distractors": 1.0})
+    try:
+        u = env.unwrapped
+        successes = 0
+        for seed in range(3):
+            env.reset(seed=seed)
+            top = u.layout.counter_top(u.sim)[1]
+            props = u.sim.positions([f"distractor_{i}" for i in range(4)])
+            assert np.all(np.abs(props[:, 2] - top) < 0.08), "distractors rest on the counter"
+            others = u.sim.positions([*u.task.apples, u.task.basket])
+            gaps = np.linalg.norm(props[:, None, :2] - others[None, :, :2], axis=-1)
+            assert gaps.min() > 0.15
+            for _ in range(u.task.max_episode_steps):
+                *_, terminated, truncated, info = env.step(u.expert_action())
+                if terminated or truncated:
+                    break
+            successes += info["is_success"]
+        assert successes >= 2
+    finally:
+        env.close()

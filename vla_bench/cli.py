@@ -225,7 +225,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _randomize(args: argparse.Namespace) -> dict[str, float]:
     """The env's ``randomize=`` mapping from the generate flags (only the knobs turned on)."""
-    knobs = {"lighting": args.lighting, "colors": args.colors, "camera": args.camera_jitter}
+    knobs = {"lighting": args.lighting, "colors": args.colors, "camera": args.camera_jitter,
+             "distractors": args.distractors}
     return {k: v for k, v in knobs.items() if v}
 
 
@@ -334,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-depth", action="store_true", help="do not store depth")
     for knob, what in (("lighting", "light intensity and direction"),
                        ("colors", "colours of every non-robot object"),
-                       ("camera-jitter", "camera position and orientation")):
+                       ("camera-jitter", "camera position and orientation"),
+                       ("distractors", "extra clutter props on the work surface (up to 4)")):
         p.add_argument(f"--{knob}", type=float, default=0.0, metavar="S",
                        help=f"randomise {what} per episode, strength S in [0, 1] (default 0)")
     p.set_defaults(func=cmd_generate)

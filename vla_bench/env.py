@@ -48,8 +48,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         render_mode: ``"rgb_array"`` renders the third-person camera in ``render()``.
         high_quality: shadows and multisampling (slow on a CPU).
         mesh_keep: fraction of visual mesh faces kept (1.0 = original meshes).
-        randomize: visual domain randomisation strengths in ``[0, 1]`` for ``lighting``,
-            ``colors`` and ``camera`` (see :mod:`vla_bench.randomization`); off by default.
+        randomize: domain randomisation strengths in ``[0, 1]`` for ``lighting``, ``colors``,
+            ``camera`` and ``distractors`` (see :mod:`vla_bench.randomization`); off by default.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": cv.CONTROL_HZ}
@@ -78,6 +78,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"unknown argument {bad!r}.{hint} Valid: {', '.join(valid)}")
         self._check_args(control_mode, cameras, image_size, phrasing, render_mode, mesh_keep)
+        from vla_bench.randomization import Randomization, Randomizer
+
+        self.randomization = Randomization.from_mapping(randomize)
         entries = [find_task(t, domain) for t in tasks]
         if task is not None:
             entries = [find_task(task, domain)] if task in [e.name for e in entries] else \
@@ -93,11 +96,19 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         spec = compose.new_scene(f"vla_{domain}", high_quality=high_quality)
         self.layout.build(spec)
         self.tasks: list[Task] = []
+        task_bodies: list[set[str]] = []
         for entry in entries:
             task_obj = entry.load()(self.layout)
+            before = {b.name for b in spec.bodies}
             task_obj.build(spec)
+            task_bodies.append({b.name for b in spec.bodies} - before)
             self.tasks.append(task_obj)
         self.task_entries = entries
+        if self.randomization.n_distractors:
+            from vla_bench.scene.props import DISTRACTOR_SHAPES, distractor
+
+            for i in range(self.randomization.n_distractors):
+                distractor(spec, f"distractor_{i}", DISTRACTOR_SHAPES[i % len(DISTRACTOR_SHAPES)])
         compose.attach_robot(spec, self.robot_model, floating=floating, mesh_keep=mesh_keep)
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
@@ -115,9 +126,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                            if self.model.geom_contype[g] == cv.CONTACT_GROUND])
         self.safety = SafetyMonitor(self.model, self.handles, ground)
         self._camera_ids = {c: self._resolve_camera(c) for c in self.cameras}
-        from vla_bench.randomization import Randomization, Randomizer
-
-        self.randomization = Randomization.from_mapping(randomize)
+        self._task_free_joints = [self._free_joints(names) for names in task_bodies]
+        # Static bodies a task moves (obstacles, flags) must not linger into the next episode.
+        self._body_pose0 = (self.model.body_pos.copy(), self.model.body_quat.copy())
         self._randomizer = Randomizer(self.model, self.randomization, self.handles.geom_ids)
         self._vel6 = np.zeros(6)
         self._tcp_ids = np.array([self.handles.tcp_sites[s] for s in SIDES])
@@ -159,6 +170,31 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             raise ConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if not 0.01 <= mesh_keep <= 1.0:
             raise ConfigError(f"mesh_keep must be in [0.01, 1.0], got {mesh_keep!r}")
+
+    def _free_joints(self, bodies: set[str]) -> list[int]:
+        """Free joints of the given bodies (a task's movable props)."""
+        ids = {mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, b) for b in bodies}
+        return [j for j in range(self.model.njnt)
+                if self.model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE
+                and self.model.jnt_bodyid[j] in ids]
+
+    def _park_inactive_props(self) -> None:
+        """Move other tasks' props of a domain env out of the scene for this episode.
+
+        They float (gravity-compensated) far above and beyond the scene, out of every
+        camera's range and out of contact, and come back when their task is drawn.
+        """
+        m, d = self.model, self.data
+        slot = 0
+        for task, joints in zip(self.tasks, self._task_free_joints):
+            active = task is self.task
+            for j in joints:
+                m.body_gravcomp[m.jnt_bodyid[j]] = 0.0 if active else 1.0
+                if not active:
+                    adr, dof = m.jnt_qposadr[j], m.jnt_dofadr[j]
+                    d.qpos[adr: adr + 7] = (200.0 + 2.0 * slot, 200.0, 60.0, 1.0, 0.0, 0.0, 0.0)
+                    d.qvel[dof: dof + 6] = 0.0
+                    slot += 1
 
     def _resolve_camera(self, name: str) -> int:
         full = name if name == "external" else PREFIX + name
@@ -215,6 +251,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             self.task = self.tasks[int(rng.integers(len(self.tasks)))]
         m, d, h = self.model, self.data, self.handles
         self._randomizer.restore()
+        m.body_pos[:], m.body_quat[:] = self._body_pose0
         mujoco.mj_resetData(m, d)
         m.body_pos[:] = self._body_pos0
         m.body_quat[:] = self._body_quat0
@@ -225,11 +262,13 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             d.qpos[h.base_qpos_adr[2]] = self.base_height
         for side in SIDES:
             d.qpos[h.gripper_qpos_adr[side]] = 0.045
+        if len(self.tasks) > 1:
+            self._park_inactive_props()
         self.layout.initialize(self.sim, rng)
         self.instruction = self.task.initialize(self.sim, rng, self.phrasing)
         self.task_description = self.instruction
         if self.randomization.active:
-            self._randomizer.apply(rng)
+            self._randomizer.apply(rng, self.sim, self.layout)
         # Both base kinds keep x, y, z in base_qpos_adr[:3]; on terrain (outdoor) a free pelvis
         # must start on the ground too, not with its feet sunk into the heightfield.
         x, y = d.qpos[h.base_qpos_adr[0]], d.qpos[h.base_qpos_adr[1]]

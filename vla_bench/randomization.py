@@ -1,4 +1,4 @@
-"""Visual domain randomisation applied at reset: lighting, colours and camera pose.
+"""Domain randomisation applied at reset: lighting, colours, camera pose and extra clutter.
 
 Off by default (released ids are unaffected). When on, the draws come from the episode's RNG
 *after* the task has set up the episode, so the task's own randomisation (object poses,
@@ -17,7 +17,8 @@ import numpy as np
 
 from vla_bench.errors import ConfigError
 
-KNOBS = ("lighting", "colors", "camera")
+KNOBS = ("lighting", "colors", "camera", "distractors")
+MAX_DISTRACTORS = 4
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,18 @@ class Randomization:
 
     lighting: light and headlight intensities scaled by ``U(1 - 0.6 s, 1 + 0.6 s)``, light
         directions tilted by up to ``0.5 s`` rad.
-    colors: every non-robot geom's RGB shifted by ``U(-0.25 s, 0.25 s)`` per channel.
+    colors: the scenery's RGB (floor, walls, furniture; not the robot, and not free objects,
+        whose colours instructions refer to) shifted by ``U(-0.25 s, 0.25 s)`` per channel.
     camera: every camera moved by up to ``2 s`` cm per axis and turned by up to ``3 s`` degrees.
+    distractors: ``round(4 s)`` extra clutter props (boxes, cylinders) in random colours on the
+        domain's work surface (kitchen counter, workshop bench), clear of the task's objects;
+        no effect in domains without one (office, outdoor).
     """
 
     lighting: float = 0.0
     colors: float = 0.0
     camera: float = 0.0
+    distractors: float = 0.0
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, float] | None) -> Randomization:
@@ -49,7 +55,12 @@ class Randomization:
     @property
     def active(self) -> bool:
         """Any knob on."""
-        return bool(self.lighting or self.colors or self.camera)
+        return bool(self.lighting or self.colors or self.camera or self.distractors)
+
+    @property
+    def n_distractors(self) -> int:
+        """Extra props this strength places each episode."""
+        return int(round(MAX_DISTRACTORS * self.distractors))
 
 
 class Randomizer:
@@ -66,7 +77,10 @@ class Randomizer:
             "geom_rgba": model.geom_rgba.copy(),
         }
         self._headlight = (model.vis.headlight.diffuse.copy(), model.vis.headlight.ambient.copy())
-        self._scene_geoms = np.setdiff1d(np.arange(model.ngeom), robot_geoms)
+        # Scenery only: free objects keep their colours, which instructions refer to.
+        free_bodies = model.jnt_bodyid[model.jnt_type == mujoco.mjtJoint.mjJNT_FREE]
+        scenery = ~np.isin(model.geom_bodyid, free_bodies)
+        self._scene_geoms = np.setdiff1d(np.flatnonzero(scenery), robot_geoms)
 
     def restore(self) -> None:
         """Put every field this class edits back to its compiled value."""
@@ -76,9 +90,11 @@ class Randomizer:
             getattr(self.model, name)[:] = value
         self.model.vis.headlight.diffuse[:], self.model.vis.headlight.ambient[:] = self._headlight
 
-    def apply(self, rng: np.random.Generator) -> None:
-        """Draw this episode's lighting, colours and camera poses (call after the task set-up)."""
+    def apply(self, rng: np.random.Generator, sim: object = None, layout: object = None) -> None:
+        """Draw this episode's lighting, colours, cameras and clutter (after the task set-up)."""
         s, m = self.spec, self.model
+        if s.n_distractors and sim is not None and layout is not None:
+            self._place_distractors(rng, sim, layout)
         if s.lighting:
             nl = m.nlight
             gain = rng.uniform(1 - 0.6 * s.lighting, 1 + 0.6 * s.lighting, nl + 1)
@@ -103,3 +119,36 @@ class Randomizer:
                 out = np.empty(4)
                 mujoco.mju_mulQuat(out, m.cam_quat[c], turn)
                 m.cam_quat[c] = out
+
+    def _place_distractors(self, rng: np.random.Generator, sim: object, layout: object) -> None:
+        from vla_bench.scene.props import COLORS
+
+        region = layout.distractor_surface(sim)  # type: ignore[attr-defined]
+        m = self.model
+        names = [f"distractor_{i}" for i in range(self.spec.n_distractors)]
+        if region is None:
+            for i, name in enumerate(names):  # parked: floating far away, out of view
+                sim.set_free_pose(name, np.array([300.0 + 2 * i, 300.0, 60.0]))  # type: ignore
+                m.body_gravcomp[sim.body_id(name)] = 1.0  # type: ignore[attr-defined]
+            return
+        lo, hi, top = region
+        free = [j for j in range(m.njnt) if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE]
+        taken = []
+        for j in free:
+            name = m.body(m.jnt_bodyid[j]).name
+            pos = sim.data.qpos[m.jnt_qposadr[j]: m.jnt_qposadr[j] + 3]  # type: ignore
+            if not name.startswith("distractor_") and np.all(pos[:2] > lo - 0.15) \
+                    and np.all(pos[:2] < hi + 0.15) and pos[2] > top - 0.1:
+                taken.append(np.array(pos[:2]))
+        palette = list(COLORS.values())
+        for name in names:
+            for _ in range(200):
+                xy = rng.uniform(lo, hi)
+                if all(np.linalg.norm(xy - t) > 0.18 for t in taken):
+                    break
+            taken.append(xy)
+            yaw = rng.uniform(-np.pi, np.pi)
+            sim.set_free_pose(name, np.array([xy[0], xy[1], top + 0.002]),  # type: ignore
+                              np.array([np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]))
+            m.body_gravcomp[sim.body_id(name)] = 0.0  # type: ignore[attr-defined]
+            m.geom_rgba[sim.body_geoms(name), :] = palette[int(rng.integers(len(palette)))]  # type: ignore

@@ -52,6 +52,20 @@ TASKS: tuple[TaskEntry, ...] = (
               "vla_bench.domains.office.go_to_printer:GoToPrinter", "navigation", 300),
     TaskEntry("outdoor", "WalkToTree",
               "vla_bench.domains.outdoor.walk_to_tree:WalkToTree", "navigation", 300),
+    # navigation/outdoor/office tasks
+    TaskEntry("outdoor", "GoAroundBox",
+              "vla_bench.domains.outdoor.go_around_box:GoAroundBox", "navigation", 300),
+    TaskEntry("outdoor", "CrossTerrain",
+              "vla_bench.domains.outdoor.cross_terrain:CrossTerrain", "navigation", 400),
+    TaskEntry("outdoor", "PushDoorOpen",
+              "vla_bench.domains.outdoor.push_door_open:PushDoorOpen", "navigation", 300),
+    # articulated tasks
+    TaskEntry("kitchen", "OpenFridge",
+              "vla_bench.domains.kitchen.open_fridge:OpenFridge", "manipulation", 400),
+    TaskEntry("workshop", "TightenBolt",
+              "vla_bench.domains.workshop.tighten_bolt:TightenBolt", "manipulation", 250),
+    TaskEntry("workshop", "HammerNail",
+              "vla_bench.domains.workshop.hammer_nail:HammerNail", "manipulation", 400),
 )
 
 

@@ -28,6 +28,7 @@ def new_scene(name: str, *, high_quality: bool = False) -> mujoco.MjSpec:
     spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     spec.option.impratio = 10.0
     spec.compiler.autolimits = True
+    spec.compiler.degree = False  # radians everywhere (MjSpec's default reads hinge ranges in degrees)
     vis = spec.visual
     vis.quality.shadowsize = 4096 if high_quality else 0
     vis.quality.offsamples = 4 if high_quality else 0

@@ -70,6 +70,10 @@ class Layout(ABC):
             tint = rng.uniform(-0.06, 0.06, 3)
             sim.model.geom_rgba[geoms, :3] = np.clip(self._rgba0[geoms, :3] + tint, 0.0, 1.0)
 
+    def distractor_surface(self, sim: Sim) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """Where extra distractor props may go: ``(lo_xy, hi_xy, top_z)``, or None (none)."""
+        return None
+
     def ground_height(self, x: float, y: float) -> float:
         """Height of the walkable ground at ``(x, y)`` (flat by default)."""
         return 0.0

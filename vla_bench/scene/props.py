@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import mujoco
+import numpy as np
 
 from vla_bench.scene import compose as c
+
+if TYPE_CHECKING:
+    from vla_bench.sim import Sim
 
 COLORS: dict[str, tuple[float, float, float, float]] = {
     "red": (0.80, 0.08, 0.07, 1.0),
@@ -18,6 +25,29 @@ COLORS: dict[str, tuple[float, float, float, float]] = {
     "gray": (0.50, 0.50, 0.52, 1.0),
 }
 PARK_Z = -5.0  # unused props are parked below the floor, out of every camera's view
+# Where park_free_bodies leaves other tasks' free props: resting on the floor far behind the
+# kitchen/workshop back wall (a free body left at PARK_Z is inside the floor plane's half-space
+# and gets thrown out of it as soon as the physics runs).
+FAR_PARK_XY = (25.0, 25.0)
+
+
+def park_free_bodies(sim: Sim, keep: Iterable[str]) -> None:
+    """Rest every free-jointed body except ``keep`` (and the robot) on the floor far away.
+
+    A domain env compiles every task's props; a task calls this in ``initialize`` so that the
+    other tasks' free props sit still, out of reach and out of view, during its episode.
+    """
+    keep = set(keep)
+    m, d = sim.model, sim.data
+    k = 0
+    for j in range(m.njnt):
+        if m.jnt_type[j] != mujoco.mjtJoint.mjJNT_FREE:
+            continue
+        name = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, j) or ""
+        if name in keep or name.startswith("robot/") or m.jnt_bodyid[j] == sim.robot.pelvis_body:
+            continue
+        sim.set_free_pose(name, np.array([FAR_PARK_XY[0] + 1.0 * k, FAR_PARK_XY[1], 0.3]))
+        k += 1
 
 
 def apple(spec: mujoco.MjSpec, name: str, radius: float = 0.035) -> str:
@@ -147,4 +177,23 @@ def screw(
           friction=[0.9, 0.01, 0.001], condim=4)
     c.box(b, f"{name}_slot", (0.0006, head_radius * 0.8, head_radius * 0.15),
           (-length / 2 - 0.0051, 0, 0), rgba=(0.2, 0.18, 0.1, 1), collide=False, mass=0.0)
+    return name
+
+
+# -- generic distractors (visual domain randomisation, off by default) -------------------------
+
+DISTRACTOR_SHAPES = ("box", "cylinder", "flat_box", "short_cylinder")
+
+
+def distractor(spec: mujoco.MjSpec, name: str, shape: str) -> str:
+    """A small graspable clutter prop (100 g); its origin is the centre of its base."""
+    b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
+    if shape == "box":
+        c.box(b, name, (0.02, 0.02, 0.03), (0, 0, 0.03), mass=0.1)
+    elif shape == "cylinder":
+        c.cylinder(b, name, 0.025, 0.04, (0, 0, 0.04), mass=0.1)
+    elif shape == "flat_box":
+        c.box(b, name, (0.03, 0.015, 0.015), (0, 0, 0.015), mass=0.1)
+    else:
+        c.cylinder(b, name, 0.03, 0.02, (0, 0, 0.02), mass=0.1)
     return name

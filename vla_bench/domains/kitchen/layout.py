@@ -46,12 +46,20 @@ class KitchenLayout(Layout):
         fridge = c.body(spec.worldbody, "fridge", (0.35, -1.9, 0))
         c.box(fridge, "fridge_body", (0.35, 0.33, 0.9), (0, 0, 0.9), rgba=(0.92, 0.93, 0.95, 1))
         door = c.body(fridge, "fridge_door", (-0.36, 0.33, 0.9))
+        # The hinge is the door's +y edge; the door swings open toward the room (−x), i.e. the
+        # hinge angle runs from 0 (closed) to −1.9 rad. Ranges are converted to the compiler's
+        # angle unit (MjSpec compiles hinge ranges in degrees by default).
+        deg = 180.0 / np.pi if spec.compiler.degree else 1.0
         door.add_joint(name="fridge_door_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, 1],
-                       range=[0, 1.9], damping=2.0, frictionloss=0.3)
+                       range=[-1.9 * deg, 0.0], damping=2.0, frictionloss=0.3)
         c.box(door, "fridge_door_panel", (0.02, 0.33, 0.88), (-0.021, -0.33, 0),
               rgba=(0.88, 0.89, 0.92, 1), mass=6.0)
-        c.capsule(door, "fridge_handle", 0.012, 0.18, (-0.05, -0.6, 0.1), rgba=(0.3, 0.3, 0.3, 1),
+        # Vertical bar handle on two standoffs, 4.7 cm clear of the door: fingers fit behind it.
+        c.capsule(door, "fridge_handle", 0.012, 0.16, (-0.1, -0.6, -0.02), rgba=(0.3, 0.3, 0.3, 1),
                   mass=0.2)
+        for k, z in enumerate((-0.16, 0.12)):
+            c.box(door, f"fridge_handle_post_{k}", (0.03, 0.008, 0.01), (-0.07, -0.6, z),
+                  rgba=(0.3, 0.3, 0.3, 1), mass=0.02)
         spec.add_exclude(bodyname1="fridge", bodyname2="fridge_door")  # hinge range closes it
         self.add_fixture(Fixture("fridge", (0.4, 0.35), 1.8, (0.35, -1.9, 0)))
 
@@ -65,10 +73,19 @@ class KitchenLayout(Layout):
         c.add_camera(spec, "external", pos=(-0.5, -1.4, 1.9), target=(0.8, 0.0, 0.7), fovy=55)
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
-        """Jitter fixtures and close the fridge door."""
+        """Jitter fixtures, close the fridge door, restore the third-person camera."""
         super().initialize(sim, rng)
+        cam = sim.camera_id("external")
+        if not hasattr(self, "_cam0"):
+            self._cam0 = (sim.model.cam_pos[cam].copy(), sim.model.cam_quat[cam].copy())
+        sim.model.cam_pos[cam], sim.model.cam_quat[cam] = self._cam0  # a task may move it
         j = sim.joint_id("fridge_door_hinge")
         sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
+
+    def distractor_surface(self, sim: Sim) -> tuple[np.ndarray, np.ndarray, float]:
+        """The counter top, minus its edges and the sink."""
+        center, top = self.counter_top(sim)
+        return center + np.array([-0.24, -0.9]), center + np.array([0.2, 0.42]), top
 
     def counter_top(self, sim: Sim) -> tuple[np.ndarray, float]:
         """Counter centre (x, y) this episode and the top height."""

@@ -151,6 +151,11 @@ class WorkshopLayout(Layout):
         floor[:3] = np.clip(floor[:3] + rng.uniform(-0.05, 0.05), 0, 1)
         sim.set_rgba("floor", floor)
 
+    def distractor_surface(self, sim: Sim) -> tuple[np.ndarray, np.ndarray, float]:
+        """The bench top, minus its edges and the vise end."""
+        center, top = self.bench_top(sim)
+        return center + np.array([-0.24, -0.9]), center + np.array([0.2, 0.6]), top
+
     def bench_top(self, sim: Sim) -> tuple[np.ndarray, float]:
         """Bench centre (x, y) this episode and the top height."""
         return sim.model.body_pos[sim.body_id("workbench")][:2].copy(), BENCH_TOP
