@@ -127,6 +127,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self.safety = SafetyMonitor(self.model, self.handles, ground)
         self._camera_ids = {c: self._resolve_camera(c) for c in self.cameras}
         self._task_free_joints = [self._free_joints(names) for names in task_bodies]
+        self._task_mocap = [[self.model.body_mocapid[b] for b in self._body_ids(names)
+                             if self.model.body_mocapid[b] >= 0] for names in task_bodies]
         # Static bodies a task moves (obstacles, flags) must not linger into the next episode.
         self._body_pose0 = (self.model.body_pos.copy(), self.model.body_quat.copy())
         self._randomizer = Randomizer(self.model, self.randomization, self.handles.geom_ids)
@@ -171,9 +173,12 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         if not 0.01 <= mesh_keep <= 1.0:
             raise ConfigError(f"mesh_keep must be in [0.01, 1.0], got {mesh_keep!r}")
 
+    def _body_ids(self, bodies: set[str]) -> set[int]:
+        return {mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, b) for b in bodies}
+
     def _free_joints(self, bodies: set[str]) -> list[int]:
         """Free joints of the given bodies (a task's movable props)."""
-        ids = {mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, b) for b in bodies}
+        ids = self._body_ids(bodies)
         return [j for j in range(self.model.njnt)
                 if self.model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE
                 and self.model.jnt_bodyid[j] in ids]
@@ -181,20 +186,23 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
     def _park_inactive_props(self) -> None:
         """Move other tasks' props of a domain env out of the scene for this episode.
 
-        They float (gravity-compensated) far above and beyond the scene, out of every
-        camera's range and out of contact, and come back when their task is drawn.
+        Free props float (gravity-compensated) and mocap fixtures sit far above and beyond the
+        scene, each in its own slot: out of every camera's range and out of contact. They come
+        back when their task is drawn (its ``initialize`` places them).
         """
         m, d = self.model, self.data
-        slot = 0
-        for task, joints in zip(self.tasks, self._task_free_joints):
+        slots = iter(np.array([200.0 + 2.0 * k, 200.0, 60.0]) for k in range(10**6))
+        for task, joints, mocap in zip(self.tasks, self._task_free_joints, self._task_mocap):
             active = task is self.task
             for j in joints:
                 m.body_gravcomp[m.jnt_bodyid[j]] = 0.0 if active else 1.0
                 if not active:
                     adr, dof = m.jnt_qposadr[j], m.jnt_dofadr[j]
-                    d.qpos[adr: adr + 7] = (200.0 + 2.0 * slot, 200.0, 60.0, 1.0, 0.0, 0.0, 0.0)
+                    d.qpos[adr: adr + 7] = (*next(slots), 1.0, 0.0, 0.0, 0.0)
                     d.qvel[dof: dof + 6] = 0.0
-                    slot += 1
+            if not active:
+                for k in mocap:
+                    d.mocap_pos[k] = next(slots)
 
     def _resolve_camera(self, name: str) -> int:
         full = name if name == "external" else PREFIX + name

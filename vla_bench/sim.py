@@ -91,6 +91,13 @@ class Sim:
                                  self.body_id(name), vel, 0)
         return float(np.linalg.norm(vel[3:]))
 
+    def robot_at_rest(self, max_speed: float, max_turn: float) -> bool:
+        """Pelvis horizontal speed below ``max_speed`` (m/s) and yaw rate below ``max_turn``."""
+        vel = np.empty(6)
+        mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY,
+                                 self.robot.pelvis_body, vel, 0)
+        return bool(np.linalg.norm(vel[3:5]) < max_speed and abs(vel[2]) < max_turn)
+
     def set_free_pose(self, joint: str, pos: np.ndarray, quat: np.ndarray | None = None) -> None:
         """Place a free-jointed body (and zero its velocity)."""
         j = self.joint_id(joint)

@@ -10,35 +10,45 @@ from vla_bench.sim import Sim
 REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame (x, y)
 
 
+def stand_at(target: str):
+    """Base goal that puts ``target`` at :data:`REACH` in the robot frame, facing +x."""
+    def goal(sim: Sim) -> np.ndarray:
+        xy = sim.body_pos(target)[:2]
+        return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
+    return goal
+
+
+def in_front_of(target: str, rot: np.ndarray, back: float = 0.0, up: float = 0.0):
+    """TCP goal ``back`` metres before ``target`` along the approach axis of ``rot``, ``up`` above."""
+    approach = rot[:, 2]
+
+    def pos(sim: Sim) -> np.ndarray:
+        yaw = sim.robot_base()[2]
+        world_app = np.array([np.cos(yaw) * approach[0], np.sin(yaw) * approach[0], approach[2]])
+        return sim.body_pos(target) - back * world_app + np.array([0, 0, up])
+    return pos
+
+
+def raised(target: str, height: float):
+    """TCP goal in front of the chest, ``height`` above ``target``.
+
+    Raised before walking up to a surface: the hanging hand would otherwise meet its front edge.
+    """
+    def pos(sim: Sim) -> np.ndarray:
+        x, y, yaw = sim.robot_base()
+        c, s = np.cos(yaw), np.sin(yaw)
+        fx, fy = 0.17, REACH[1]
+        return np.array([x + c * fx - s * fy, y + s * fx + c * fy,
+                         sim.body_pos(target)[2] + height])
+    return pos
+
+
 def pick_and_place_expert(obj: str, container: str, release_height: float) -> Expert:
     """Right-hand pick of ``obj`` and place into ``container`` (facing +x surfaces)."""
     rot = grasp_rotation(0.15)
-    approach = rot[:, 2]
-
-    def stand_at(target: str):
-        def goal(sim: Sim) -> np.ndarray:
-            xy = sim.body_pos(target)[:2]
-            return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
-        return goal
 
     def at(target: str, back: float = 0.0, up: float = 0.0):
-        def pos(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            c, s = np.cos(yaw), np.sin(yaw)
-            world_app = np.array([c * approach[0], s * approach[0], approach[2]])
-            return sim.body_pos(target) - back * world_app + np.array([0, 0, up])
-        return pos
-
-    def raised(target: str, height: float):
-        # In front of the chest and above the object's height, raised before walking up to the
-        # surface: the hanging hand would otherwise meet the surface's front edge.
-        def pos(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            c, s = np.cos(yaw), np.sin(yaw)
-            fx, fy = 0.17, REACH[1]
-            return np.array([x + c * fx - s * fy, y + s * fx + c * fy,
-                             sim.body_pos(target)[2] + height])
-        return pos
+        return in_front_of(target, rot, back, up)
 
     lift = 0.12
     return Expert([

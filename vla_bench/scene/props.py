@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import mujoco
-import numpy as np
 
 from vla_bench.scene import compose as c
 
 if TYPE_CHECKING:
-    from vla_bench.sim import Sim
+    pass
 
 COLORS: dict[str, tuple[float, float, float, float]] = {
     "red": (0.80, 0.08, 0.07, 1.0),
@@ -24,30 +22,9 @@ COLORS: dict[str, tuple[float, float, float, float]] = {
     "black": (0.10, 0.10, 0.10, 1.0),
     "gray": (0.50, 0.50, 0.52, 1.0),
 }
-PARK_Z = -5.0  # unused props are parked below the floor, out of every camera's view
-# Where park_free_bodies leaves other tasks' free props: resting on the floor far behind the
-# kitchen/workshop back wall (a free body left at PARK_Z is inside the floor plane's half-space
-# and gets thrown out of it as soon as the physics runs).
-FAR_PARK_XY = (25.0, 25.0)
-
-
-def park_free_bodies(sim: Sim, keep: Iterable[str]) -> None:
-    """Rest every free-jointed body except ``keep`` (and the robot) on the floor far away.
-
-    A domain env compiles every task's props; a task calls this in ``initialize`` so that the
-    other tasks' free props sit still, out of reach and out of view, during its episode.
-    """
-    keep = set(keep)
-    m, d = sim.model, sim.data
-    k = 0
-    for j in range(m.njnt):
-        if m.jnt_type[j] != mujoco.mjtJoint.mjJNT_FREE:
-            continue
-        name = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_JOINT, j) or ""
-        if name in keep or name.startswith("robot/") or m.jnt_bodyid[j] == sim.robot.pelvis_body:
-            continue
-        sim.set_free_pose(name, np.array([FAR_PARK_XY[0] + 1.0 * k, FAR_PARK_XY[1], 0.3]))
-        k += 1
+# Build-time pose of props. Never simulated there (inside the floor's half-space): each task's
+# initialize places its own props, and VLAEnv parks other tasks' props far away each reset.
+PARK_Z = -5.0
 
 
 def apple(spec: mujoco.MjSpec, name: str, radius: float = 0.035) -> str:

@@ -123,7 +123,6 @@ class OpenFridge(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Move the fridge out from the wall, put the microwave on the counter, close doors."""
-        props.park_free_bodies(sim, keep=())  # other tasks' props, out of the way
         fridge = sim.body_id("fridge")
         pos = sim.model.body_pos[fridge].copy()
         pos[1] += FRIDGE_Y_SHIFT

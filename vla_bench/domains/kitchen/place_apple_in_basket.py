@@ -7,7 +7,7 @@ import numpy as np
 
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import Expert
-from vla_bench.experts.manipulation import REACH, pick_and_place_expert
+from vla_bench.experts.manipulation import pick_and_place_expert
 from vla_bench.language import Templates
 from vla_bench.scene import placement, props
 from vla_bench.sim import Sim

@@ -136,10 +136,7 @@ class GoToPrinter(Task):
     def evaluate(self, sim: Sim) -> Evaluation:
         """Count rest steps at each landmark: 40 at the printer succeed, elsewhere fail."""
         base = sim.robot_base()
-        vel = np.empty(6)
-        mujoco.mj_objectVelocity(sim.model, sim.data, mujoco.mjtObj.mjOBJ_BODY,
-                                 sim.robot.pelvis_body, vel, 0)
-        still = bool(np.linalg.norm(vel[3:5]) < STILL_SPEED and abs(vel[2]) < STILL_TURN)
+        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
         dist_target = 0.0
         for name in LANDMARKS:
             at, dist = self._at(sim, name, base)

@@ -122,10 +122,7 @@ class WalkToTree(Task):
     def evaluate(self, sim: Sim) -> Evaluation:
         """Count rest steps near each landmark: 20 at the tree succeed, elsewhere fail."""
         base = sim.robot_base()
-        vel = np.empty(6)
-        mujoco.mj_objectVelocity(sim.model, sim.data, mujoco.mjtObj.mjOBJ_BODY,
-                                 sim.robot.pelvis_body, vel, 0)
-        still = bool(np.linalg.norm(vel[3:5]) < STILL_SPEED and abs(vel[2]) < STILL_TURN)
+        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
         dist_tree = float(np.linalg.norm(base[:2] - self.layout.landmark_xy(sim, TARGET)))
         touching = sim.in_contact(sim.robot.geom_ids, sim.body_geoms(TARGET))
         at_tree = dist_tree <= NEAR and not touching

@@ -12,7 +12,7 @@ from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import (Command, Expert, Grip, Navigate, Phase, Reach, Retry,
                                     grasp_rotation)
-from vla_bench.experts.manipulation import REACH
+from vla_bench.experts.manipulation import in_front_of, raised, stand_at
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
@@ -102,11 +102,7 @@ class HammerNail(Task):
                    mass=0.01, collide=False)
         spec.add_exclude(bodyname1=_BOARD, bodyname2=_NAIL)
 
-        # Default poses rest on the floor far away (not at PARK_Z, inside the floor plane), so that
-        # the tools sit still while another workshop task runs.
-        far_x, far_y = props.FAR_PARK_XY
-        hammer = c.body(spec.worldbody, _HAMMER, (far_x, far_y - 2.0, HAMMER_GRASP + 0.001),
-                        free=True)
+        hammer = c.body(spec.worldbody, _HAMMER, (0, 0, props.PARK_Z), free=True)
         z0 = -HAMMER_GRASP  # head bottom in body coordinates
         c.box(hammer, "hammer_head", (0.05, 0.024, 0.018), (0, 0, z0 + 0.018),
               rgba=(0.35, 0.36, 0.4, 1), mass=0.3, friction=[0.8, 0.01, 0.001], condim=4)
@@ -115,7 +111,7 @@ class HammerNail(Task):
         c.cylinder(hammer, "hammer_grip", 0.0125, 0.04, (0, 0, z0 + 0.036 + 0.15),
                    rgba=(0.1, 0.1, 0.1, 1), collide=False, mass=0.0)
 
-        sd = c.body(spec.worldbody, "screwdriver", (far_x + 1.0, far_y - 2.0, 0.0135), free=True)
+        sd = c.body(spec.worldbody, "screwdriver", (0.3, 0, props.PARK_Z), free=True)
         along_x = [0.5 ** 0.5, 0.0, 0.5 ** 0.5, 0.0]
         c.box(sd, "screwdriver_grip", (0.045, 0.013, 0.013), (-0.04, 0, 0),
               rgba=(0.85, 0.2, 0.1, 1), mass=0.06)
@@ -125,7 +121,6 @@ class HammerNail(Task):
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Board at the bench front, hammer upright beside it, screwdriver behind."""
         # Other tasks' props, out of the way.
-        props.park_free_bodies(sim, keep=(_HAMMER, "screwdriver"))
         center, top = self.layout.bench_top(sim)
         front = center[0] - 0.3
         board_xy = np.array([front + 0.11, center[1] + rng.uniform(-0.5, 0.3)])
@@ -173,33 +168,16 @@ class HammerNail(Task):
     def expert(self, sim: Sim) -> Expert:
         """Pick the hammer by its handle, carry it over the nail, strike down repeatedly."""
         rot = grasp_rotation(0.15)
-        approach = rot[:, 2]
-
-        def stand_at(target: str):
-            def goal(sim: Sim) -> np.ndarray:
-                xy = sim.body_pos(target)[:2]
-                return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
-            return goal
 
         def at(back: float = 0.0, up: float = 0.0):
-            def pos(sim: Sim) -> np.ndarray:
-                yaw = sim.robot_base()[2]
-                w = np.array([np.cos(yaw) * approach[0], np.sin(yaw) * approach[0], approach[2]])
-                return sim.body_pos(_HAMMER) - back * w + np.array([0, 0, up])
-            return pos
-
-        def raised(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            c_, s_ = np.cos(yaw), np.sin(yaw)
-            return np.array([x + c_ * 0.17 - s_ * REACH[1], y + s_ * 0.17 + c_ * REACH[1],
-                             self.top + HAMMER_GRASP + 0.08])
+            return in_front_of(_HAMMER, rot, back, up)
 
         def over_nail(sim: Sim, up: float) -> np.ndarray:
             return sim.body_pos(_NAIL) + np.array([0, 0, HAMMER_GRASP + up])
 
         return Expert([
             Grip("right", -1.0, steps=2),
-            Reach("right", raised, rot, tol=0.04, max_steps=25),
+            Reach("right", raised(_HAMMER, 0.08), rot, tol=0.04, max_steps=25),
             Navigate(stand_at(_HAMMER), tol=0.03),
             Reach("right", at(back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
             Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),

@@ -123,7 +123,6 @@ class TightenBolt(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Clamp the fixture at the bench front, wrench handle pointing left; bolt at 0."""
-        props.park_free_bodies(sim, keep=())  # other tasks' props, out of the way
         center, top = self.layout.bench_top(sim)
         self.yaw = float(rng.uniform(-0.25, 0.25))
         self.pivot = np.array([center[0] - 0.3 + 0.06, center[1] + rng.uniform(-0.55, 0.35)])
