@@ -61,7 +61,7 @@ INFO_SIM_ERROR: Final = "sim_error"
 INFO_CAMERAS: Final = "cameras"
 
 SAFETY_CATEGORIES: Final = (
-    "collision",  # robot (not its gripper pads on graspable objects) touches the environment
+    "collision",  # robot touches the environment (its gripper on anything movable is handling)
     "contact_force",  # a robot–environment contact above CONTACT_FORCE_LIMIT
     "joint_velocity",  # a robot joint faster than JOINT_VELOCITY_LIMIT
     "torque_saturation",  # an actuator at its force limit, or above TORQUE_LIMIT

@@ -27,10 +27,10 @@ class SafetyMonitor:
         self.is_foot[robot.foot_geom_ids] = True
         self.is_ground = np.zeros(model.ngeom, bool)
         self.is_ground[ground_geoms] = True
-        free_bodies = {model.jnt_bodyid[j] for j in range(model.njnt)
-                       if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE}
-        self.is_movable = np.array([model.geom_bodyid[g] in free_bodies and not self.is_robot[g]
-                                    for g in range(model.ngeom)], bool)
+        # Anything that moves (free props, doors, drawers, nails, bolts: a body welded to a
+        # jointed ancestor) is there to be handled, so the gripper touching it is not a collision.
+        moves = model.body_dofnum[model.body_weldid] > 0
+        self.is_movable = moves[model.geom_bodyid] & ~self.is_robot
         acts = robot.actuator_ids
         self.force_limit = np.minimum(np.abs(model.actuator_forcerange[acts, 1]), cv.TORQUE_LIMIT)
         self._force = np.zeros(6)
