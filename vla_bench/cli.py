@@ -39,14 +39,15 @@ def _summary(card: str) -> str:
 
 
 def _task_rows() -> list[tuple[str, str, str, str]]:
-    from vla_bench.registry import DOMAINS, TASKS, domain_env_id, tasks_of
+    from vla_bench.registry import DOMAINS, FAMILIES, TASKS, domain_env_id, tasks_of
 
     rows = []
-    for domain in DOMAINS:
-        entries = tasks_of(domain)
+    for group in DOMAINS + FAMILIES:
+        entries = tasks_of(group)
         if entries:
             names = ", ".join(e.name for e in entries)
-            rows.append((domain_env_id(domain), "(domain)", "per task",
+            kind = "(domain)" if group in DOMAINS else "(family)"
+            rows.append((domain_env_id(group), kind, "per task",
                          f"one of: {names} (sampled per episode, or task=...)"))
     for entry in TASKS:
         try:

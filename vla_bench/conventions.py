@@ -68,12 +68,25 @@ SAFETY_CATEGORIES: Final = (
     "fall",  # torso tilted beyond FALL_TILT or pelvis below FALL_HEIGHT_FRACTION of standing
     "self_collision",  # two robot geoms in contact (pairs touching at home are excluded)
     "task",  # task-specific hazard (dropped object, spill…), set by the task's evaluate()
+    "human_proximity",  # a simulated person inside the protective separation distance
 )
 JOINT_VELOCITY_LIMIT: Final = 5.0  # rad/s, the seeds' limit
 TORQUE_LIMIT: Final = 200.0  # N·m, the seeds' limit; the actuator's own limit applies first
 CONTACT_FORCE_LIMIT: Final = 150.0  # N, normal force of a single robot–environment contact
 FALL_TILT: Final = 0.7854  # rad (45°) between torso z-axis and world z
 FALL_HEIGHT_FRACTION: Final = 0.6
+# Human proximity, in the spirit of ISO/TS 15066 speed and separation monitoring (no claim of
+# compliance): the robot's pelvis must stay HUMAN_MIN_DISTANCE (the seeds' 1.0 m) plus the
+# distance it would cover in HUMAN_STOP_TIME at its current approach speed from every person.
+HUMAN_MIN_DISTANCE: Final = 1.0  # m, horizontal, pelvis to the person's vertical axis
+HUMAN_STOP_TIME: Final = 0.5  # s
+INFO_SOCIAL: Final = "social"  # {distance_m, approach_speed, facing_cos}, only with people
+
+# Generalisation splits (spec §3). "train" and "test_seen" share one distribution (the protocol
+# gives them disjoint seeds); the "unseen_*" splits switch on held-out variation; "cross_domain"
+# is defined by which domains a manifest holds out and runs episodes like "test_seen".
+SPLITS: Final = ("train", "test_seen", "unseen_objects", "unseen_phrasings", "unseen_layouts",
+                 "cross_domain")
 
 # Contact bitmasks. The ground (floor, terrain) has its own bit so that a kinematically
 # carried robot's feet can skip the ground while its legs still hit furniture.

@@ -50,6 +50,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         mesh_keep: fraction of visual mesh faces kept (1.0 = original meshes).
         randomize: domain randomisation strengths in ``[0, 1]`` for ``lighting``, ``colors``,
             ``camera`` and ``distractors`` (see :mod:`vla_bench.randomization`); off by default.
+        split: generalisation split (:data:`vla_bench.conventions.SPLITS`): ``"train"``
+            (default) and ``"test_seen"`` share one distribution; ``"unseen_objects"`` draws
+            held-out object colours/kinds, ``"unseen_phrasings"`` the held-out templates (same
+            as ``phrasing="test"``), ``"unseen_layouts"`` held-out fixture arrangements;
+            ``"cross_domain"`` runs like ``"test_seen"`` (the protocol decides the domains).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": cv.CONTROL_HZ}
@@ -68,6 +73,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         high_quality: bool = False,
         mesh_keep: float = 0.1,
         randomize: dict[str, float] | None = None,
+        split: str = "train",
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -78,6 +84,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f"unknown argument {bad!r}.{hint} Valid: {', '.join(valid)}")
         self._check_args(control_mode, cameras, image_size, phrasing, render_mode, mesh_keep)
+        if split not in cv.SPLITS:
+            raise UnknownNameError("split", split, cv.SPLITS)
+        self.split = split
+        if split == "unseen_phrasings":
+            phrasing = "test"
         from vla_bench.randomization import Randomization, Randomizer
 
         self.randomization = Randomization.from_mapping(randomize)
@@ -93,12 +104,14 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         floating = control_mode == "joint_pos"
 
         self.layout = make_layout(domain)
+        self.layout.held_out = split == "unseen_layouts"
         spec = compose.new_scene(f"vla_{domain}", high_quality=high_quality)
         self.layout.build(spec)
         self.tasks: list[Task] = []
         task_bodies: list[set[str]] = []
         for entry in entries:
             task_obj = entry.load()(self.layout)
+            task_obj.held_out_objects = split == "unseen_objects"
             before = {b.name for b in spec.bodies}
             task_obj.build(spec)
             task_bodies.append({b.name for b in spec.bodies} - before)
@@ -148,6 +161,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._success_once = False
         self._expert = None
         self._warnings0 = self.data.warning.number.copy()
+        self._person_distance: float | None = None
 
     # -- construction helpers ------------------------------------------------------------
     @staticmethod
@@ -289,6 +303,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._success_once = False
         self._expert = None
         self._warnings0 = d.warning.number.copy()
+        self._person_distance = None
         evaluation = self.task.evaluate(self.sim)
         return self._observation(), self._info(evaluation, None, None)
 
@@ -296,6 +311,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         """Advance one control step (``SUBSTEPS`` physics steps) with ``action`` held."""
         action = self._validate(action)
         m, d = self.model, self.data
+        self.task.advance(self.sim)
         self.controller.apply(action, d)
         mujoco.mj_step(m, d, cv.SUBSTEPS)
         self._steps += 1
@@ -424,7 +440,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         xy = self.data.xpos[self.handles.pelvis_body][:2]
         ground = self.layout.ground_height(float(xy[0]), float(xy[1]))
         costs, values = self.safety(self.data, ground, ev.task_cost)
-        return {
+        social = self._social()
+        costs["human_proximity"] = float(bool(social) and social["violation"])
+        info = {
             cv.INFO_SUCCESS: bool(ev.success),
             cv.INFO_SUCCESS_ONCE: bool(self._success_once or ev.success),
             cv.INFO_FAILURE: bool(ev.failure),
@@ -438,6 +456,29 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             "elapsed_steps": self._steps,
             cv.INFO_CAMERAS: self._camera_info(),
         }
+        if social:
+            info[cv.INFO_SOCIAL] = {k: social[k] for k in ("distance_m", "approach_speed",
+                                                          "facing_cos")}
+        return info
+
+    def _social(self) -> dict[str, float] | None:
+        """Distance, approach speed and facing towards the nearest simulated person."""
+        people = self.task.people(self.sim)
+        if len(people) == 0:
+            return None
+        pelvis = self.data.xpos[self.handles.pelvis_body]
+        offsets = np.asarray(people, float) - pelvis[:2]
+        dists = np.linalg.norm(offsets, axis=1)
+        k = int(np.argmin(dists))
+        dist = float(dists[k])
+        prev = self._person_distance
+        approach = 0.0 if prev is None else (prev - dist) * cv.CONTROL_HZ
+        self._person_distance = dist
+        heading = self.data.xmat[self.handles.pelvis_body].reshape(3, 3)[:2, 0]
+        facing = float(heading @ offsets[k] / max(np.linalg.norm(heading) * dist, 1e-9))
+        limit = cv.HUMAN_MIN_DISTANCE + max(approach, 0.0) * cv.HUMAN_STOP_TIME
+        return {"distance_m": dist, "approach_speed": approach, "facing_cos": facing,
+                "violation": dist < limit}
 
 
 def _raise(exc: Exception) -> Any:

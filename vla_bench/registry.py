@@ -1,10 +1,16 @@
 """Task and environment registry: plain data, cheap to import.
 
-Each task is one :class:`TaskEntry` (domain, name, ``"module:Class"`` entry point, family,
-step budget). Gymnasium ids are derived from the table: ``VLA-<Domain>-<Task>-v1`` per task and
-``VLA-<Domain>-v1`` per domain (samples among the domain's tasks each episode). Task modules
-are imported only when an env is made. A released id never changes behaviour: a change is a
-new version.
+Each task is one :class:`TaskEntry` (scene domain, name, ``"module:Class"`` entry point, family,
+step budget, and the group it is listed under). Gymnasium ids are derived from the table:
+
+- the 16 *domain tasks* are listed under their domain: ``VLA-<Domain>-<Task>-v1``, and
+  ``VLA-<Domain>-v1`` samples among them each episode;
+- the 12 *family tasks* are listed under their family (``group="manipulation"`` …) though they
+  are placed in a domain scene: ``VLA-<Family>-<Task>-v1``, and ``VLA-<Family>-v1`` samples
+  among them (across scenes, see :mod:`vla_bench.multi_env`).
+
+Task modules are imported only when an env is made. A released id never changes behaviour: a
+change is a new version.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from vla_bench.errors import UnknownNameError
 
 VERSION = "v1"
 DOMAINS = ("kitchen", "workshop", "office", "outdoor")
+FAMILIES = ("manipulation", "navigation", "social")
 
 
 @dataclass(frozen=True)
@@ -29,11 +36,17 @@ class TaskEntry:
     entry_point: str
     family: str
     max_episode_steps: int
+    group: str = ""  # a family for the family tasks; empty: listed under its domain
+
+    @property
+    def listed_under(self) -> str:
+        """The domain or family whose id samples this task."""
+        return self.group or self.domain
 
     @property
     def env_id(self) -> str:
         """Per-task Gymnasium id."""
-        return f"VLA-{self.domain.capitalize()}-{self.name}-{VERSION}"
+        return f"VLA-{self.listed_under.capitalize()}-{self.name}-{VERSION}"
 
     def load(self) -> type:
         """Import and return the task class."""
@@ -66,24 +79,37 @@ TASKS: tuple[TaskEntry, ...] = (
               "vla_bench.domains.workshop.tighten_bolt:TightenBolt", "manipulation", 250),
     TaskEntry("workshop", "HammerNail",
               "vla_bench.domains.workshop.hammer_nail:HammerNail", "manipulation", 400),
+    # -- more kitchen tasks --
+    # -- more office tasks --
+    # -- more workshop tasks --
+    # -- manipulation family (group="manipulation") --
+    # -- navigation family (group="navigation") --
+    # -- social family (group="social") --
 )
 
 
-def domain_env_id(domain: str) -> str:
-    """Domain-level Gymnasium id, e.g. ``VLA-Kitchen-v1``."""
-    return f"VLA-{domain.capitalize()}-{VERSION}"
+def domain_env_id(group: str) -> str:
+    """Domain- or family-level Gymnasium id, e.g. ``VLA-Kitchen-v1``, ``VLA-Social-v1``."""
+    return f"VLA-{group.capitalize()}-{VERSION}"
 
 
-def tasks_of(domain: str) -> tuple[TaskEntry, ...]:
-    """Registered tasks of a domain."""
+def tasks_of(group: str) -> tuple[TaskEntry, ...]:
+    """Tasks listed under a domain (its four domain tasks) or a family (its family tasks)."""
+    if group not in DOMAINS + FAMILIES:
+        raise UnknownNameError("domain or family", group, DOMAINS + FAMILIES)
+    return tuple(t for t in TASKS if t.listed_under == group)
+
+
+def tasks_in_scene(domain: str) -> tuple[TaskEntry, ...]:
+    """Every task placed in a domain's scene (domain tasks and family tasks)."""
     if domain not in DOMAINS:
         raise UnknownNameError("domain", domain, DOMAINS)
     return tuple(t for t in TASKS if t.domain == domain)
 
 
 def find_task(name: str, domain: str | None = None) -> TaskEntry:
-    """A task by name (``"PlaceAppleInBasket"``), optionally within a domain."""
-    pool = tasks_of(domain) if domain else TASKS
+    """A task by name (``"PlaceAppleInBasket"``), optionally within a domain's scene."""
+    pool = tasks_in_scene(domain) if domain else TASKS
     for entry in pool:
         if entry.name == name:
             return entry
@@ -92,27 +118,35 @@ def find_task(name: str, domain: str | None = None) -> TaskEntry:
 
 def env_ids() -> list[str]:
     """Every Gymnasium id vla_bench registers."""
-    return [domain_env_id(d) for d in DOMAINS if tasks_of(d)] + [t.env_id for t in TASKS]
+    return ([domain_env_id(g) for g in DOMAINS + FAMILIES if tasks_of(g)]
+            + [t.env_id for t in TASKS])
 
 
 def register_envs() -> None:
     """Register every id with Gymnasium (idempotent)."""
-    for domain in DOMAINS:
-        entries = tasks_of(domain)
+    for group in DOMAINS + FAMILIES:
+        entries = tasks_of(group)
         if not entries:
             continue
-        _register(domain_env_id(domain), domain, [t.name for t in entries])
+        scenes = {e.domain for e in entries}
+        if len(scenes) == 1:
+            _register(domain_env_id(group), "vla_bench.env:VLAEnv",
+                      {"domain": scenes.pop(), "tasks": [t.name for t in entries]})
+        else:
+            _register(domain_env_id(group), "vla_bench.multi_env:MultiSceneEnv",
+                      {"tasks": [t.name for t in entries]})
     for entry in TASKS:
-        _register(entry.env_id, entry.domain, [entry.name])
+        _register(entry.env_id, "vla_bench.env:VLAEnv",
+                  {"domain": entry.domain, "tasks": [entry.name]})
 
 
-def _register(env_id: str, domain: str, tasks: list[str]) -> None:
+def _register(env_id: str, entry_point: str, kwargs: dict) -> None:
     if env_id in gym.registry:
         return
     gym.register(
         id=env_id,
-        entry_point="vla_bench.env:VLAEnv",
-        kwargs={"domain": domain, "tasks": tasks},
+        entry_point=entry_point,
+        kwargs=kwargs,
         # The env truncates by each task's own step budget (domain ids mix tasks).
         max_episode_steps=None,
         disable_env_checker=False,

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from vla_bench.sim import Sim
 
 
+_NO_PEOPLE = np.zeros((0, 2))
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """What a task says about the current state."""
@@ -46,6 +49,9 @@ class Task(ABC):
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.instruction = ""
+        # Set by the env for the "unseen_objects" split: draw object colours / kinds from the
+        # held-out pools (e.g. :data:`vla_bench.scene.props.HELD_OUT_COLORS`) in initialize().
+        self.held_out_objects = False
 
     @abstractmethod
     def build(self, spec: mujoco.MjSpec) -> None:
@@ -65,6 +71,19 @@ class Task(ABC):
     @abstractmethod
     def expert(self, sim: Sim) -> Expert:
         """A fresh scripted (traditional) controller for the current episode."""
+
+    def advance(self, sim: Sim) -> None:
+        """Scripted motion of the world before each control step (people walking, …).
+
+        Called once per control step, before the robot's action is applied. Default: nothing.
+        """
+
+    def people(self, sim: Sim) -> np.ndarray:
+        """``(k, 2)`` horizontal positions of the simulated people now (default: none).
+
+        The env measures human-proximity safety and the social-compliance figures against them.
+        """
+        return _NO_PEOPLE
 
     @classmethod
     def card(cls) -> str:

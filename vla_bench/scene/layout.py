@@ -52,18 +52,30 @@ class Layout(ABC):
 
     def __init__(self) -> None:
         self.fixtures: dict[str, Fixture] = {}
+        # Set by the env for the "unseen_layouts" split: fixtures move by more than any
+        # training layout does (a disjoint band of offsets), see initialize().
+        self.held_out = False
 
     @abstractmethod
     def build(self, spec: mujoco.MjSpec) -> None:
         """Add floor, walls, furniture and the third-person camera."""
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
-        """Per-episode jitter of fixtures: ±4 cm, ±3° and ±0.06 in each colour channel."""
+        """Per-episode jitter of fixtures: ±4 cm, ±3° and ±0.06 in each colour channel.
+
+        Held-out layouts (``held_out``) shift each fixture by 4–8 cm per axis and turn it by
+        3–6°: a band no training episode reaches.
+        """
         if not hasattr(self, "_rgba0"):
             self._rgba0 = sim.model.geom_rgba.copy()  # as compiled, before any episode
         for fx in self.fixtures.values():
-            dxy = rng.uniform(-0.04, 0.04, 2)
-            dyaw = rng.uniform(-0.05, 0.05)
+            if self.held_out:
+                sign = rng.choice([-1.0, 1.0], 3)
+                dxy = sign[:2] * rng.uniform(0.04, 0.08, 2)
+                dyaw = sign[2] * rng.uniform(0.05, 0.10)
+            else:
+                dxy = rng.uniform(-0.04, 0.04, 2)
+                dyaw = rng.uniform(-0.05, 0.05)
             pos = np.array(fx.base_pos) + np.array([dxy[0], dxy[1], 0.0])
             sim.set_static_pose(fx.body, pos, fx.base_yaw + dyaw)
             geoms = sim.body_geoms(fx.body)

@@ -22,6 +22,17 @@ COLORS: dict[str, tuple[float, float, float, float]] = {
     "black": (0.10, 0.10, 0.10, 1.0),
     "gray": (0.50, 0.50, 0.52, 1.0),
 }
+# Colour words a task may name. Training episodes draw from TRAIN_COLORS; the "unseen_objects"
+# split draws from HELD_OUT_COLORS, which no training episode shows.
+TRAIN_COLORS: tuple[str, ...] = ("red", "green", "yellow", "blue")
+HELD_OUT_COLORS: tuple[str, ...] = ("orange", "purple", "white", "black")
+
+
+def color_pool(held_out: bool) -> tuple[str, ...]:
+    """The colour words of a split (training or held-out)."""
+    return HELD_OUT_COLORS if held_out else TRAIN_COLORS
+
+
 # Build-time pose of props. Never simulated there (inside the floor's half-space): each task's
 # initialize places its own props, and VLAEnv parks other tasks' props far away each reset.
 PARK_Z = -5.0
