@@ -84,6 +84,13 @@ TASKS: tuple[TaskEntry, ...] = (
     # -- more workshop tasks --
     # -- manipulation family (group="manipulation") --
     # -- navigation family (group="navigation") --
+    TaskEntry("office", "GoToLocation", "vla_bench.domains.office.go_to_location:GoToLocation",
+              "navigation", 300, group="navigation"),
+    TaskEntry("outdoor", "NavigateObstacles",
+              "vla_bench.domains.outdoor.navigate_obstacles:NavigateObstacles", "navigation", 500,
+              group="navigation"),
+    TaskEntry("office", "FindObject", "vla_bench.domains.office.find_object:FindObject",
+              "navigation", 400, group="navigation"),
     # -- social family (group="social") --
 )
 

@@ -82,6 +82,12 @@ class GoToPrinter(Task):
     def __init__(self, layout: OfficeLayout) -> None:
         super().__init__(layout)
         self.dwell: dict[str, int] = {}
+        self.target = TARGET
+
+    def choose_goal(self, rng: np.random.Generator) -> dict[str, str]:
+        """Set ``self.target`` for this episode; return the template slots (none here)."""
+        self.target = TARGET
+        return {}
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Nothing to add: the printer and the distractors are part of the office layout."""
@@ -89,12 +95,13 @@ class GoToPrinter(Task):
     # -- episode ---------------------------------------------------------------------------
     def goal_pose(self, sim: Sim) -> np.ndarray:
         """Where the expert stops: ``STANDOFF`` in front of the printer, facing it."""
-        front, yaw = self.layout.landmark_front(sim, TARGET)
+        front, yaw = self.layout.landmark_front(sim, self.target)
         return facing_pose(front, yaw, STANDOFF)
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Place the robot in free space away from every landmark; reset the dwell counters."""
         self.dwell = {name: 0 for name in LANDMARKS}
+        slots = self.choose_goal(rng)
         planner = GridPlanner(self.layout)
         grid = planner.grid(sim)
         goal = self.goal_pose(sim)
@@ -106,10 +113,10 @@ class GoToPrinter(Task):
             xy = rng.uniform(lo, hi)
             if not grid.free(grid.cell(xy)):
                 continue
-            if np.linalg.norm(xy - fronts[TARGET]) < START_MIN_DIST:
+            if np.linalg.norm(xy - fronts[self.target]) < START_MIN_DIST:
                 continue
             if any(np.linalg.norm(xy - f) < START_MIN_DIST_OTHER
-                   for n, f in fronts.items() if n != TARGET):
+                   for n, f in fronts.items() if n != self.target):
                 continue
             length = planner.length(sim, np.array([xy[0], xy[1], 0.0]), goal)
             if length <= START_MAX_PATH:
@@ -120,7 +127,7 @@ class GoToPrinter(Task):
         if best is None:  # pragma: no cover - the room always has free space
             best = goal[:2] - 2.0 * np.array([np.cos(goal[2]), np.sin(goal[2])])
         sim.set_robot_base(best, rng.uniform(-np.pi, np.pi))
-        self.instruction = self.templates.sample(rng, phrasing)
+        self.instruction = self.templates.sample(rng, phrasing, **slots)
         return self.instruction
 
     # -- evaluation ------------------------------------------------------------------------
@@ -141,19 +148,20 @@ class GoToPrinter(Task):
         for name in LANDMARKS:
             at, dist = self._at(sim, name, base)
             self.dwell[name] = self.dwell.get(name, 0) + 1 if (at and still) else 0
-            if name == TARGET:
+            if name == self.target:
                 dist_target = dist
-        success = self.dwell[TARGET] >= DWELL_STEPS
-        wrong = [n for n in LANDMARKS if n != TARGET and self.dwell[n] >= DWELL_STEPS]
+        success = self.dwell[self.target] >= DWELL_STEPS
+        wrong = [n for n in LANDMARKS if n != self.target and self.dwell[n] >= DWELL_STEPS]
         failure = bool(wrong) and not success
-        reason = f"waited at the {SPOKEN[wrong[0]]} instead of the printer" if failure else None
+        reason = (f"waited at the {SPOKEN[wrong[0]]} instead of the {SPOKEN[self.target]}"
+                  if failure else None)
         return Evaluation(
             success=success, failure=failure, failure_reason=reason,
-            progress={"distance_to_printer_m": dist_target,
-                      "dwell_steps": float(self.dwell[TARGET])},
+            progress={"distance_to_goal_m": dist_target,
+                      "dwell_steps": float(self.dwell[self.target])},
         )
 
     def expert(self, sim: Sim) -> Expert:
-        """A* around desk, chair and landmarks to the pose in front of the printer; stay."""
+        """A* around desk, chair and landmarks to the pose in front of the goal; stay."""
         return go_to_expert(self.layout, self.goal_pose, tol=0.03,
                             max_steps=self.max_episode_steps)
