@@ -145,6 +145,12 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         # Static bodies a task moves (obstacles, flags) must not linger into the next episode.
         self._body_pose0 = (self.model.body_pos.copy(), self.model.body_quat.copy())
         self._randomizer = Randomizer(self.model, self.randomization, self.handles.geom_ids)
+        held = {b for t in self.tasks for b in t.held_out_bodies}
+        self._held_out_geoms = np.array(
+            [g for g in range(self.model.ngeom) if self.model.geom_group[g] == cv.GROUP_SCENE
+             and mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_BODY,
+                                   self.model.geom_bodyid[g]) in held], int)
+        self._held_out_rgba0 = self.model.geom_rgba[self._held_out_geoms].copy()
         self._vel6 = np.zeros(6)
         self._tcp_ids = np.array([self.handles.tcp_sites[s] for s in SIDES])
         self._finger_adr = np.concatenate([self.handles.gripper_qpos_adr[s] for s in SIDES])
@@ -218,6 +224,16 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                 for k in mocap:
                     d.mocap_pos[k] = next(slots)
 
+    def _paint_held_out(self, rng: np.random.Generator) -> None:
+        """Give the task's ``held_out_bodies`` colours no training episode shows."""
+        from vla_bench.scene.props import COLORS, HELD_OUT_COLORS
+
+        for body in self.task.held_out_bodies:
+            rgba = COLORS[HELD_OUT_COLORS[int(rng.integers(len(HELD_OUT_COLORS)))]]
+            for g in self.sim.body_geoms(body):
+                if self.model.geom_group[g] == cv.GROUP_SCENE:
+                    self.model.geom_rgba[g] = rgba
+
     def _resolve_camera(self, name: str) -> int:
         full = name if name == "external" else PREFIX + name
         return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, full)
@@ -286,9 +302,12 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             d.qpos[h.gripper_qpos_adr[side]] = 0.045
         if len(self.tasks) > 1:
             self._park_inactive_props()
+        self.model.geom_rgba[self._held_out_geoms] = self._held_out_rgba0
         self.layout.initialize(self.sim, rng)
         self.instruction = self.task.initialize(self.sim, rng, self.phrasing)
         self.task_description = self.instruction
+        if self.split == "unseen_objects":
+            self._paint_held_out(rng)
         if self.randomization.active:
             self._randomizer.apply(rng, self.sim, self.layout)
         # Both base kinds keep x, y, z in base_qpos_adr[:3]; on terrain (outdoor) a free pelvis

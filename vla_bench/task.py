@@ -45,6 +45,9 @@ class Task(ABC):
     max_episode_steps: ClassVar[int]
     templates: ClassVar[Templates]
     control_modes: ClassVar[tuple[str, ...]] = ("ee_delta", "joint_pos", "base_only")
+    # Bodies the env paints in held-out colours in the "unseen_objects" split, for tasks whose
+    # instructions name no colour (those that do draw held-out colour words themselves).
+    held_out_bodies: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout

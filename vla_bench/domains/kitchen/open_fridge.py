@@ -83,6 +83,7 @@ class OpenFridge(Task):
     domain = "kitchen"
     family = "manipulation"
     max_episode_steps = 400
+    held_out_bodies = ("fridge_door",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "open the refrigerator door",

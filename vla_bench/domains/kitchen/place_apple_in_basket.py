@@ -14,6 +14,7 @@ from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
 APPLE_COLORS = ("red", "green", "yellow")
+HELD_OUT_APPLE_COLORS = ("orange", "purple", "white")  # the "unseen_objects" split
 N_APPLES = 3
 BASKET_INNER = (0.18, 0.18)
 BASKET_HEIGHT = 0.07
@@ -26,7 +27,8 @@ class PlaceAppleInBasket(Task):
     wicker basket. The instruction names one colour; the robot must put that apple, and only
     that one, into the basket.
 
-    **Randomisation** — target colour; apple and basket positions on the counter (≥ 20 cm
+    **Randomisation** — target colour (orange / purple / white apples instead in the
+    ``unseen_objects`` split); apple and basket positions on the counter (≥ 20 cm
     apart); robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°);
     instruction template.
 
@@ -78,7 +80,8 @@ class PlaceAppleInBasket(Task):
         lo = center + np.array([-0.22, -0.7])
         hi = center + np.array([-0.10, 0.42])
         spots = placement.scatter(rng, N_APPLES + 1, lo, hi, min_dist=0.2)
-        colors = rng.permutation(APPLE_COLORS)
+        colors = rng.permutation(HELD_OUT_APPLE_COLORS if self.held_out_objects
+                                 else APPLE_COLORS)
         for apple, color, xy in zip(self.apples, colors, spots[:N_APPLES]):
             rgba = np.array(props.COLORS[str(color)])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.05, 0.05, 3), 0, 1)

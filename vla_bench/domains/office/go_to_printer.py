@@ -33,7 +33,8 @@ class GoToPrinter(Task):
     stop in front of it facing it, and stay there.
 
     **Randomisation** — which of eight wall slots each of the five landmarks takes (so the
-    printer's position and facing change: four walls), a ±10 cm slide along the wall and ±2°
+    printer's position and facing change; it stands on a side wall only in the
+    ``unseen_layouts`` split), a ±10 cm slide along the wall and ±2°
     yaw; desk and chair jitter (±4 cm, ±3°); colours of floor, walls, printer shell (light,
     white or charcoal), desk, chair, filing cabinet and plant pot; robot start anywhere free in
     the room with a uniform heading, ≥ 1.8 m from the printer's front, ≥ 1.3 m from every other
@@ -62,6 +63,7 @@ class GoToPrinter(Task):
     domain = "office"
     family = "navigation"
     max_episode_steps = 300
+    held_out_bodies = ("printer",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "go to the printer and wait there",

@@ -43,6 +43,7 @@ SLOTS: tuple[Slot, ...] = (
     Slot((1.8, -ROOM_Y), np.pi / 2),
     Slot((ROOM_X, 0.0), np.pi), Slot((-ROOM_X, 0.0), 0.0),
 )
+HELD_OUT_PRINTER_SLOTS = (6, 7)  # the side-wall slots; "printer" is the first landmark
 # name -> (half depth along the front normal, half width, height)
 LANDMARKS: dict[str, tuple[float, float, float]] = {
     "printer": (0.25, 0.30, 0.87),
@@ -239,7 +240,12 @@ class OfficeLayout(Layout):
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
         """Jitter desk/chair, deal the landmarks into wall slots, recolour, close the drawer."""
         super().initialize(sim, rng)  # ±4 cm / ±3° on every fixture (landmarks re-placed below)
-        slots = rng.permutation(len(SLOTS))[: len(LANDMARKS)]
+        # Held-out layouts (the "unseen_layouts" split) put the printer on a side wall, where
+        # no training layout has it.
+        while True:
+            slots = rng.permutation(len(SLOTS))[: len(LANDMARKS)]
+            if (int(slots[0]) in HELD_OUT_PRINTER_SLOTS) == self.held_out:
+                break
         self.slot_of = {}
         for name, k in zip(LANDMARKS, slots):
             pos, yaw = self.slot_pose(name, SLOTS[int(k)])

@@ -74,6 +74,7 @@ class CrossTerrain(Task):
     domain = "outdoor"
     family = "navigation"
     max_episode_steps = 400
+    held_out_bodies = FLAGS  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "cross the uneven terrain",

@@ -11,12 +11,15 @@ from vla_bench.experts.base import Expert, Navigate
 from vla_bench.experts.navigation import GridPlanner, Hold
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
+from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
 COLOURS = {"red": (0.8, 0.12, 0.1, 1), "blue": (0.12, 0.25, 0.8, 1),
            "yellow": (0.92, 0.8, 0.1, 1), "white": (0.92, 0.92, 0.9, 1)}
+HELD_OUT_COLOURS = ("orange", "purple", "green", "black")  # the "unseen_objects" split
+ALL_COLOURS = {**{c: props.COLORS[c] for c in HELD_OUT_COLOURS}, **COLOURS}
 BOXES = ("gab_box_0", "gab_box_1")
 FLAGS = ("gab_flag_0", "gab_flag_1")
 BOX_HALF = (0.3, 0.3, 0.35)  # m, nominal; each episode scales it by 0.85–1.15
@@ -51,7 +54,8 @@ class GoAroundBox(Task):
 
     **Randomisation** — course position and heading on the field (clear of the six landmarks;
     a landmark that cannot be avoided is parked outside the field for the episode); which
-    colours the two boxes get and which side the named one stands on; the boxes' size (±15 %),
+    colours the two boxes get (orange / purple / green / black in the ``unseen_objects``
+    split) and which side the named one stands on; the boxes' size (±15 %),
     depth (2.0–2.4 m) and yaw (±0.3 rad); the robot's lateral start (±0.5 m off the course
     axis) and heading (±0.5 rad); the landmarks' layout and colours (as in WalkToTree);
     instruction template. From most starts the straight line to the goal flag passes within
@@ -119,7 +123,8 @@ class GoAroundBox(Task):
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Lay the course, deal colours and sides, put the robot at its start."""
         self.course = find_course(sim, self.layout, rng, (-0.8, FLAG_U + 0.8), (-2.0, 2.0))
-        colours = rng.choice(list(COLOURS), 2, replace=False)
+        pool = HELD_OUT_COLOURS if self.held_out_objects else tuple(COLOURS)
+        colours = rng.choice(pool, 2, replace=False)
         sides = (LANE, -LANE) if rng.random() < 0.5 else (-LANE, LANE)
         self.target = int(rng.integers(2))
         self.halves = []
@@ -136,7 +141,7 @@ class GoAroundBox(Task):
             sim.model.geom_size[g] = half
             sim.model.geom_pos[g] = (0, 0, half[2] - 0.05)  # 5 cm sunk into the turf
             sim.set_static_pose(BOXES[k], np.array([xy[0], xy[1], z]), yaw)
-            sim.set_rgba(f"{BOXES[k]}_geom", COLOURS[str(colours[k])])
+            sim.set_rgba(f"{BOXES[k]}_geom", ALL_COLOURS[str(colours[k])])
             self.halves.append(half)
             fxy = self.course.world(FLAG_U, sides[k])
             sim.set_static_pose(FLAGS[k], np.array([fxy[0], fxy[1],

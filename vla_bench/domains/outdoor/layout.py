@@ -26,6 +26,7 @@ FIELD_HALF = 7.5  # m: leaving |x| or |y| < FIELD_HALF is leaving the field
 CELL = 2.4  # m between grid cells
 CELLS = tuple(float(v) for v in (-1.5 * CELL, -0.5 * CELL, 0.5 * CELL, 1.5 * CELL))
 CELL_JITTER = 0.25
+HELD_OUT_TREE_CELLS = ((1, 1), (1, 2), (2, 1), (2, 2))  # "tree" is the first landmark
 SINK = 0.2  # m: ground-touching geoms reach this far below their body origin
 
 # name -> (footprint half extents (x, y), height)
@@ -184,7 +185,12 @@ class OutdoorLayout(Layout):
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
         """Deal landmarks into grid cells (jittered, random yaw), seat them on the terrain."""
         cells = [(i, j) for j in range(4) for i in range(4)]
-        order = rng.permutation(len(cells))
+        # Held-out layouts (the "unseen_layouts" split) put the tree in one of the four centre
+        # cells, where no training layout has it.
+        while True:
+            order = rng.permutation(len(cells))
+            if (cells[int(order[0])] in HELD_OUT_TREE_CELLS) == self.held_out:
+                break
         self.cell_of = {}
         for name, k in zip(LANDMARKS, order):
             i, j = cells[int(k)]

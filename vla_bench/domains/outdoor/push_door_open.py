@@ -64,6 +64,7 @@ class PushDoorOpen(Task):
     domain = "outdoor"
     family = "navigation"
     max_episode_steps = 300
+    held_out_bodies = ("door",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "push the door open",

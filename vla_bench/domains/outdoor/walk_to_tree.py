@@ -33,7 +33,8 @@ class WalkToTree(Task):
     in the way, and stop next to it.
 
     **Randomisation** — the landmarks are dealt into 6 of the 16 cells of a 4 x 4 grid (2.4 m
-    apart) with ±25 cm jitter and a uniform yaw, and seated on the terrain; the robot starts
+    apart) with ±25 cm jitter and a uniform yaw, and seated on the terrain (the tree takes
+    one of the four centre cells only in the ``unseen_layouts`` split); the robot starts
     2–4.5 m from the tree (≥ 1 m from every other landmark, ≤ 5 m of planned walk) with a
     uniform heading; colours of the grass, canopy, trunk, bench, crates, rock and door;
     instruction template. The terrain itself is fixed (built from a constant seed).
@@ -62,6 +63,7 @@ class WalkToTree(Task):
     domain = "outdoor"
     family = "navigation"
     max_episode_steps = 300
+    held_out_bodies = ("tree",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "walk to the tree and stop",

@@ -69,6 +69,7 @@ class HammerNail(Task):
     domain = "workshop"
     family = "manipulation"
     max_episode_steps = 400
+    held_out_bodies = (_HAMMER,)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "use the hammer to drive the nail",

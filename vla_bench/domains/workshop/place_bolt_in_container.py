@@ -15,6 +15,7 @@ from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
 CONTAINER_COLORS = ("red", "blue", "green", "yellow", "purple")
+HELD_OUT_CONTAINER_COLORS = ("orange", "white", "black")  # the "unseen_objects" split
 N_CONTAINERS = 3
 CONTAINER_INNER = (0.16, 0.16)
 CONTAINER_HEIGHT = 0.06
@@ -40,8 +41,8 @@ class PlaceBoltInContainer(Task):
     colours. The instruction names one container by its colour; the robot must put the bolt,
     and nothing else, into that container.
 
-    **Randomisation** — container colours (3 of red, blue, green, yellow, purple) and which one
-    is named; positions of the bolt and the containers along the front of the bench (bolt at
+    **Randomisation** — container colours (3 of red, blue, green, yellow, purple; 3 of orange,
+    white, black in the ``unseen_objects`` split) and which one is named; positions of the bolt and the containers along the front of the bench (bolt at
     least 21 cm from every container, containers at least 26 cm apart) and of the distractors
     anywhere on the bench; yaw of every object; small colour shifts of the metal parts; robot
     start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°) and workshop
@@ -102,7 +103,9 @@ class PlaceBoltInContainer(Task):
         center, top = self.layout.bench_top(sim)
         bolt_xy, box_xy, hw_xy = self._sample_positions(rng, center)
 
-        colors = [str(c) for c in rng.choice(CONTAINER_COLORS, N_CONTAINERS, replace=False)]
+        colors = [str(c) for c in rng.choice(
+            HELD_OUT_CONTAINER_COLORS if self.held_out_objects else CONTAINER_COLORS,
+            N_CONTAINERS, replace=False)]
         for box, color, xy in zip(self.containers, colors, box_xy):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)

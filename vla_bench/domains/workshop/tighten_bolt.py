@@ -79,6 +79,7 @@ class TightenBolt(Task):
     domain = "workshop"
     family = "manipulation"
     max_episode_steps = 250
+    held_out_bodies = (_BOLT,)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(
             "tighten the bolt with the wrench",
