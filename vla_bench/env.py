@@ -144,7 +144,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                              if self.model.body_mocapid[b] >= 0] for names in task_bodies]
         # Static bodies a task moves (obstacles, flags) must not linger into the next episode.
         self._body_pose0 = (self.model.body_pos.copy(), self.model.body_quat.copy())
-        self._randomizer = Randomizer(self.model, self.randomization, self.handles.geom_ids)
+        # Task props are never recoloured as scenery: instructions may name their colours.
+        task_geoms = np.flatnonzero(np.isin(self.model.geom_bodyid,
+                                            list(self._body_ids(set().union(*task_bodies)))))
+        self._randomizer = Randomizer(self.model, self.randomization,
+                                      np.union1d(self.handles.geom_ids, task_geoms))
         held = {b for t in self.tasks for b in t.held_out_bodies}
         self._held_out_geoms = np.array(
             [g for g in range(self.model.ngeom) if self.model.geom_group[g] == cv.GROUP_SCENE

@@ -9,7 +9,7 @@ reset, so nothing accumulates across episodes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import mujoco
@@ -81,9 +81,14 @@ class Randomizer:
         free_bodies = model.jnt_bodyid[model.jnt_type == mujoco.mjtJoint.mjJNT_FREE]
         scenery = ~np.isin(model.geom_bodyid, free_bodies)
         self._scene_geoms = np.setdiff1d(np.flatnonzero(scenery), robot_geoms)
+        # Run first at every reset, active or not: evaluation perturbations register their
+        # undo here so a perturbed model never leaks into the next episode, wrapped or not.
+        self.reset_hooks: list[Callable[[], None]] = []
 
     def restore(self) -> None:
-        """Put every field this class edits back to its compiled value."""
+        """Run the reset hooks, then put every field this class edits back to its compiled value."""
+        for hook in self.reset_hooks:
+            hook()
         if not self.spec.active:
             return
         for name, value in self._nominal.items():
