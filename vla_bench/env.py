@@ -216,7 +216,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         """
         m, d = self.model, self.data
         slots = iter(np.array([200.0 + 2.0 * k, 200.0, 60.0]) for k in range(10**6))
-        for task, joints, mocap in zip(self.tasks, self._task_free_joints, self._task_mocap):
+        for task, joints, mocap in zip(self.tasks, self._task_free_joints, self._task_mocap,
+                                       strict=True):
             active = task is self.task
             for j in joints:
                 m.body_gravcomp[m.jnt_bodyid[j]] = 0.0 if active else 1.0
@@ -390,8 +391,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             ) from exc
         if arr.shape != self.action_space.shape:
             raise InvalidActionError(
-                f"action has shape {arr.shape}, expected {self.action_space.shape} for control_mode "
-                f"{self.control_mode!r}; layout: env.unwrapped.action_layout")
+                f"action has shape {arr.shape}, expected {self.action_space.shape} for "
+                f"control_mode {self.control_mode!r}; layout: env.unwrapped.action_layout")
         if not np.all(np.isfinite(arr)):
             bad = [self.action_layout[i] for i in np.flatnonzero(~np.isfinite(arr))]
             raise InvalidActionError(f"action has NaN/inf in {bad}; actions must be finite, "

@@ -18,8 +18,13 @@ class UnknownNameError(VlaBenchError, KeyError):
         close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         shown = ", ".join(valid[:40]) + (" …" if len(valid) > 40 else "")
-        self.message = f"unknown {kind} {name!r}.{hint} Valid {kind}s: {shown}"
+        plural = kind[:-1] + "ies" if kind.endswith("y") and not kind.endswith("ey") else kind + "s"
+        self.message = f"unknown {kind} {name!r}.{hint} Valid {plural}: {shown}"
+        self._args = (kind, name, valid)
         super().__init__(self.message)
+
+    def __reduce__(self) -> tuple:  # picklable across processes (several init arguments)
+        return (type(self), self._args)
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return self.message

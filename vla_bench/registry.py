@@ -80,10 +80,28 @@ TASKS: tuple[TaskEntry, ...] = (
     TaskEntry("workshop", "HammerNail",
               "vla_bench.domains.workshop.hammer_nail:HammerNail", "manipulation", 400),
     # -- more kitchen tasks --
+    TaskEntry("kitchen", "CutVegetable",
+              "vla_bench.domains.kitchen.cut_vegetable:CutVegetable", "manipulation", 350),
+    TaskEntry("kitchen", "PourLiquid",
+              "vla_bench.domains.kitchen.pour_liquid:PourLiquid", "manipulation", 450),
     # -- more office tasks --
+    TaskEntry("office", "RetrieveStapler",
+              "vla_bench.domains.office.retrieve_stapler:RetrieveStapler", "manipulation", 400),
+    TaskEntry("office", "SortPapers",
+              "vla_bench.domains.office.sort_papers:SortPapers", "manipulation", 700),
+    TaskEntry("office", "PenInHolder",
+              "vla_bench.domains.office.pen_in_holder:PenInHolder", "manipulation", 300),
     # -- more workshop tasks --
+    TaskEntry("workshop", "ScrewIntoHole",
+              "vla_bench.domains.workshop.screw_into_hole:ScrewIntoHole", "manipulation", 350),
     # -- manipulation family (group="manipulation") --
+    TaskEntry("workshop", "AssembleParts",
+              "vla_bench.domains.workshop.assemble_parts:AssembleParts", "manipulation", 350,
+              group="manipulation"),
     # -- navigation family (group="navigation") --
+    TaskEntry("outdoor", "FollowPerson",
+              "vla_bench.domains.outdoor.follow_person:FollowPerson", "navigation", 500,
+              group="navigation"),
     TaskEntry("office", "GoToLocation", "vla_bench.domains.office.go_to_location:GoToLocation",
               "navigation", 300, group="navigation"),
     TaskEntry("outdoor", "NavigateObstacles",
@@ -92,6 +110,15 @@ TASKS: tuple[TaskEntry, ...] = (
     TaskEntry("office", "FindObject", "vla_bench.domains.office.find_object:FindObject",
               "navigation", 400, group="navigation"),
     # -- social family (group="social") --
+    TaskEntry("office", "GuideVisitor",
+              "vla_bench.domains.office.guide_visitor:GuideVisitor", "social", 500,
+              group="social"),
+    TaskEntry("office", "GreetPerson",
+              "vla_bench.domains.office.greet_person:GreetPerson", "social", 400,
+              group="social"),
+    TaskEntry("workshop", "CollaborateAssembly",
+              "vla_bench.domains.workshop.collaborate_assembly:CollaborateAssembly", "social",
+              500, group="social"),
 )
 
 

@@ -185,3 +185,38 @@ def distractor(spec: mujoco.MjSpec, name: str, shape: str) -> str:
     else:
         c.cylinder(b, name, 0.03, 0.02, (0, 0, 0.02), mass=0.1)
     return name
+
+
+# -- kitchen containers (appended for PourLiquid) ----------------------------------------------
+
+def open_cylinder(
+    spec: mujoco.MjSpec, name: str, inner_radius: float, height: float, wall: float = 0.005,
+    mass: float = 0.2, rgba: tuple[float, ...] = (0.8, 0.85, 0.9, 0.6), segments: int = 8,
+    base: float | None = None,
+) -> str:
+    """An open-topped round container (glass, bottle) whose wall is a ring of box segments.
+
+    The body origin is the centre of its base. The ring's flat inner faces enclose a circle
+    of ``inner_radius``; it stands on a hidden square collision plate (4 stable support
+    contacts, and corners that reach under the wall so nothing slips out at the bottom),
+    drawn as a disc, ``base`` thick (default: ``wall``; a thick base stops small fast
+    objects from tunnelling through it). Geoms: ``<name>_base``, ``<name>_wall_<k>``.
+    """
+    import numpy as np
+
+    b = c.body(spec.worldbody, name, (0, 0, PARK_Z), free=True)
+    plate = wall if base is None else base
+    per = mass / (segments + 1)
+    c.box(b, f"{name}_base", (inner_radius, inner_radius, plate / 2), (0, 0, plate / 2),
+          rgba=rgba, group=_HIDDEN, mass=per)
+    c.cylinder(b, f"{name}_disc", inner_radius + wall, plate / 2, (0, 0, plate / 2), rgba=rgba,
+               collide=False, mass=0.0)
+    half_side = (inner_radius + wall) * np.tan(np.pi / segments)
+    h2 = (height - plate) / 2
+    for k in range(segments):
+        a = 2 * np.pi * k / segments
+        r = inner_radius + wall / 2
+        c.box(b, f"{name}_wall_{k}", (wall / 2, half_side, h2),
+              (r * np.cos(a), r * np.sin(a), plate + h2), rgba=rgba, mass=per,
+              quat=[np.cos(a / 2), 0.0, 0.0, np.sin(a / 2)])
+    return name

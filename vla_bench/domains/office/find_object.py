@@ -38,7 +38,7 @@ class _Planner(GridPlanner):
         self.objects = objects
 
     def named_footprints(self, sim: Sim) -> list[tuple[str, Footprint]]:
-        return super().named_footprints(sim) + list(zip(OBJECTS, self.objects))
+        return super().named_footprints(sim) + list(zip(OBJECTS, self.objects, strict=False))
 
 
 class FindObject(Task):
@@ -115,7 +115,7 @@ class FindObject(Task):
         colours = [str(a), str(a), str(b)]
         order = rng.permutation(len(KINDS))
         colours = [colours[i] for i in order]
-        for name, colour in zip(OBJECTS, colours):
+        for name, colour in zip(OBJECTS, colours, strict=False):
             for g in sim.body_geoms(name):
                 sim.model.geom_rgba[g] = props.COLORS[colour]
         return colours
@@ -134,7 +134,7 @@ class FindObject(Task):
             if grid.free(grid.cell(xy)) and all(np.linalg.norm(xy - p) >= SPACING for p in spots):
                 spots.append(xy)
         self.footprints = []
-        for name, kind, xy in zip(OBJECTS, KINDS, spots):
+        for name, kind, xy in zip(OBJECTS, KINDS, spots, strict=False):
             yaw = float(rng.uniform(-np.pi, np.pi))
             sim.set_static_pose(name, np.array([xy[0], xy[1], 0.0]), yaw)
             self.footprints.append(Footprint(xy, np.full(2, HALF[kind]), yaw))

@@ -247,7 +247,7 @@ class OfficeLayout(Layout):
             if (int(slots[0]) in HELD_OUT_PRINTER_SLOTS) == self.held_out:
                 break
         self.slot_of = {}
-        for name, k in zip(LANDMARKS, slots):
+        for name, k in zip(LANDMARKS, slots, strict=False):
             pos, yaw = self.slot_pose(name, SLOTS[int(k)])
             along = np.array([-np.sin(yaw), np.cos(yaw), 0.0])  # slide along the wall
             pos = pos + along * rng.uniform(-0.1, 0.1)

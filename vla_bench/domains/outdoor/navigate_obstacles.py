@@ -40,7 +40,7 @@ class _Planner(GridPlanner):
 
     def named_footprints(self, sim: Sim) -> list[tuple[str, Footprint]]:
         names = OBSTACLES + tuple(f"cone_zone_{k}" for k in range(len(CONES)))
-        return super().named_footprints(sim) + list(zip(names, self.obstacles))
+        return super().named_footprints(sim) + list(zip(names, self.obstacles, strict=False))
 
 
 class NavigateObstacles(Task):

@@ -1,0 +1,69 @@
+"""GreetPerson: what counts as a wave, and greeting the wrong person fails."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import mujoco
+import numpy as np
+
+import vla_bench
+from vla_bench.domains.office.greet_person import RAISE, SWING, WaveDetector
+
+
+class _FakeSim:
+    """Just what WaveDetector reads: the base pose, the pelvis height and the TCPs."""
+
+    def __init__(self) -> None:
+        self.robot = SimpleNamespace(pelvis_body=0)
+        self.data = SimpleNamespace(xpos=np.array([[0.0, 0.0, 0.8]]))
+        self.hand = {"left": np.array([0.1, 0.2, 0.6]), "right": np.array([0.1, -0.2, 0.6])}
+
+    def robot_base(self) -> np.ndarray:
+        return np.array([0.0, 0.0, 0.0])
+
+    def tcp(self, side: str) -> np.ndarray:
+        return self.hand[side].copy()
+
+
+def _feed(det: WaveDetector, sim: _FakeSim, ys: list[float], z: float) -> int:
+    n = 0
+    for y in ys:
+        sim.hand["right"] = np.array([0.1, y, z])
+        n = det.update(sim)  # type: ignore[arg-type]
+    return n
+
+
+def test_raised_swinging_hand_is_a_wave_and_other_motions_are_not():
+    up = 0.8 + RAISE + 0.1
+    swing = [-0.3 - 0.1 * np.sin(2 * np.pi * k / 20) for k in range(60)]  # ±10 cm, 1 Hz
+    sim = _FakeSim()
+    assert _feed(WaveDetector(), sim, swing, up) >= 3
+    # The same swing with the hand low (reaching, carrying) is no wave.
+    assert _feed(WaveDetector(), _FakeSim(), swing, 0.8 + RAISE - 0.1) == 0
+    # A raised hand held still, or jittering below the swing threshold, is no wave.
+    jitter = [-0.3 + 0.4 * SWING * (k % 2) for k in range(60)]
+    assert _feed(WaveDetector(), _FakeSim(), jitter, up) == 0
+    # Lowering the hand resets the count.
+    det = WaveDetector()
+    _feed(det, sim, swing[:25], up)
+    assert _feed(det, sim, [-0.3], 0.6) == 0
+
+
+def test_waving_at_the_wrong_person_fails():
+    env = vla_bench.make("VLA-Social-GreetPerson-v1", cameras=())
+    env.reset(seed=3)
+    task = env.unwrapped.task
+    sim = env.unwrapped.sim
+    wrong = (task.target + 1) % len(task.persons)
+    p = task.persons[wrong]
+    # Stand 1.6 m in front of the wrong person, facing them, with them facing back.
+    spot = p.xy + 1.6 * np.array([np.cos(p.yaw), np.sin(p.yaw)])
+    sim.set_robot_base(spot, p.yaw + np.pi)
+    mujoco.mj_kinematics(sim.model, sim.data)
+    assert task.in_greeting_position(sim, wrong)
+    task.waves = 3
+    task._counted = task.steps = 10**6  # no new detector update in this evaluate
+    ev = task.evaluate(sim)
+    assert ev.failure and ev.failure_reason == "greeted the wrong person" and not ev.success
+    env.close()

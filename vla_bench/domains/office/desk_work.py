@@ -1,0 +1,136 @@
+"""Working at the office desk from its long side: desk-frame geometry and expert primitives.
+
+The office desk faces +x and is 1.2 m long (x) by 0.7 m deep (y). The office manipulation
+tasks (PenInHolder, SortPapers, RetrieveStapler) put their props in a strip along the desk's
+-y edge, clear of the monitor, and the robot works from that side facing +y of the desk
+frame. The hand can only reach ~0.3 m in front of the carried pelvis (see
+:data:`vla_bench.experts.manipulation.REACH`), so everything a task asks to grasp lies
+0.1–0.25 m in from that edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from vla_bench.control.controller import Controller
+from vla_bench.domains.office.layout import DESK_HALF
+from vla_bench.experts.base import Command, Grip, Navigate, Phase, Reach, Retry, grasp_rotation
+from vla_bench.experts.manipulation import REACH, in_front_of, raised
+from vla_bench.sim import Sim
+
+EDGE_Y = -DESK_HALF[1]  # desk-frame y of the edge the robot works from
+STRIP_X = (-0.15, 0.5)  # desk-frame x range of prop centres (the monitor stands at x = -0.35)
+STRIP_Y = -0.21  # desk-frame y of prop centres: 14 cm in from the edge
+
+
+def desk_frame(sim: Sim) -> tuple[np.ndarray, np.ndarray]:
+    """Position and rotation matrix of the desk this episode (after the layout's jitter)."""
+    b = sim.body_id("desk")
+    return sim.data.xpos[b].copy(), sim.data.xmat[b].reshape(3, 3).copy()
+
+
+def desk_yaw(sim: Sim) -> float:
+    """Yaw of the desk body this episode (read from the model: valid right after a reset)."""
+    q = sim.model.body_quat[sim.body_id("desk")]
+    return float(2 * np.arctan2(q[3], q[0]))
+
+
+def desk_point(sim: Sim, x: float, y: float, z: float) -> np.ndarray:
+    """World point at desk-frame ``(x, y)`` and world height ``z`` (model pose: reset-safe)."""
+    b = sim.body_id("desk")
+    pos = sim.model.body_pos[b]
+    yaw = desk_yaw(sim)
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([pos[0] + c * x - s * y, pos[1] + s * x + c * y, z])
+
+
+def work_yaw(sim: Sim) -> float:
+    """Heading of a robot standing at the desk's -y edge and facing across it."""
+    return desk_yaw(sim) + np.pi / 2
+
+
+def yaw_quat(yaw: float) -> np.ndarray:
+    """Quaternion ``(w, x, y, z)`` of a rotation about world z."""
+    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+
+
+def place_robot(sim: Sim, rng: np.random.Generator) -> None:
+    """Start pose: 0.75–0.95 m back from the working edge, anywhere along it, facing it ±0.3 rad."""
+    x = rng.uniform(STRIP_X[0] - 0.1, STRIP_X[1])
+    y = EDGE_Y - rng.uniform(0.75, 0.95)
+    xy = desk_point(sim, x, y, 0.0)[:2]
+    sim.set_robot_base(xy, work_yaw(sim) + rng.uniform(-0.3, 0.3))
+
+
+def stand_facing_desk(point: Callable[[Sim], np.ndarray]) -> Callable[[Sim], np.ndarray]:
+    """Base goal that puts the world point ``point(sim)`` at :data:`REACH`, facing the desk."""
+    def goal(sim: Sim) -> np.ndarray:
+        yaw = work_yaw(sim)
+        c, s = np.cos(yaw), np.sin(yaw)
+        p = point(sim)
+        off = np.array([c * REACH[0] - s * REACH[1], s * REACH[0] + c * REACH[1]])
+        return np.array([p[0] - off[0], p[1] - off[1], yaw])
+    return goal
+
+
+@dataclass
+class Approach(Reach):
+    """A :class:`Reach` whose integral correction is capped at ``max_offset``.
+
+    A slow final approach spends many steps within the integral's 6 cm window, and the
+    wound-up offset carries the hand ~2 cm past the target once the phase ends, shoving the
+    object (or drawer) ahead of the closing fingers. Capping it keeps the sag correction.
+    """
+
+    max_offset: float = 0.008
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        self._offset = np.clip(self._offset, -self.max_offset, self.max_offset)
+        return super().update(sim, ctrl)
+
+
+def body_point(name: str) -> Callable[[Sim], np.ndarray]:
+    """``point(sim)`` of a body's origin."""
+    return lambda sim: sim.body_pos(name)
+
+
+def pick_and_place(
+    obj: str, container: str, *, release_up: float, lift: float = 0.12, pitch: float = 0.15,
+    carry_up: float | None = None, grasp_up: float = 0.0, start: int = 0,
+) -> list[Phase]:
+    """Right-hand pick of ``obj`` (``grasp_up`` above its origin); release over ``container``.
+
+    ``release_up`` is the TCP height above the container's origin at release; ``carry_up``
+    (default ``release_up + 0.06``) is where the hand first arrives over the container, so a
+    long object clears the rim before it is lowered. ``start`` is the index of the first
+    returned phase in the expert's list (a failed grasp jumps back relative to it).
+    """
+    rot = grasp_rotation(pitch)
+    carry = release_up + 0.06 if carry_up is None else carry_up
+
+    def at(target: str, back: float = 0.0, up: float = 0.0):
+        return in_front_of(target, rot, back, up)
+
+    return [
+        Grip("right", -1.0, steps=2),
+        Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
+        Navigate(stand_facing_desk(body_point(obj)), tol=0.03),
+        Reach("right", at(obj, back=0.12, up=grasp_up + 0.04), rot, tol=0.035, max_steps=40),
+        Reach("right", at(obj, back=0.10, up=grasp_up), rot, tol=0.02, max_steps=30),
+        Approach("right", at(obj, back=-0.005, up=grasp_up), rot, tol=0.012, max_steps=40,
+                 speed=0.5),
+        Grip("right", 1.0, steps=10),
+        Retry(lambda sim: sim.grasped_by(obj, "right"), to=start + 3, times=2),
+        Reach("right", at(obj, up=grasp_up + lift), rot, tol=0.03, max_steps=30, freeze=True),
+        Navigate(stand_facing_desk(body_point(container)), tol=0.03, speed=0.6),
+        Reach("right", at(container, up=carry), rot, tol=0.03, max_steps=40),
+        Approach("right", at(container, up=release_up), rot, tol=0.02, max_steps=30),
+        Grip("right", -1.0, steps=12),
+        # Straight up first: open fingers hooked under the rim would drag the container along.
+        Reach("right", at(container, up=carry + 0.02), rot, tol=0.03, max_steps=20),
+        # Back off before the next walk; the arm need not get there exactly.
+        Reach("right", at(container, back=0.12, up=carry + 0.02), rot, tol=0.05, max_steps=15),
+    ]

@@ -1,0 +1,289 @@
+"""Office (social family): walk up to the named person, face them and wave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mujoco
+import numpy as np
+
+from vla_bench.domains.office.layout import OfficeLayout
+from vla_bench.experts.base import Command, Expert, Navigate, Phase, grasp_rotation, wrap
+from vla_bench.experts.navigation import Grid, GridPlanner
+from vla_bench.humans import PeopleAwarePlanner, Person, add_person, block_people, walk_costs
+from vla_bench.language import Templates
+from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.sim import Sim
+from vla_bench.task import Evaluation, Task
+
+PEOPLE = ("gp_person_0", "gp_person_1", "gp_person_2")
+ZONE = (1.2, 2.0)  # m, pelvis to the person's axis, for a greeting
+FACING = np.radians(20)  # robot heading to the bearing of the person
+FACED = np.radians(30)  # person's heading to the bearing of the robot
+MIN_DIST = 1.0  # m: closer to anyone fails
+NOTICE = 3.0  # m: people turn to face a robot this close
+RAISE = 0.45  # m: a hand counts as raised with its TCP this far above the pelvis
+SWING = 0.06  # m of sideways hand travel between two reversals
+SWINGS = 3  # reversals of a raised hand that make a wave
+PEOPLE_GAP = 2.1  # m between people, and from the robot's start to anyone
+STANDOFF = 1.6  # m, where the expert stops
+CLEARANCE = 1.2  # m the expert's plans keep from everyone
+WAVE_LOW, WAVE_HIGH = np.array([0.1, -0.25, 1.45]), np.array([0.1, -0.5, 1.45])
+WAVE_ROT = grasp_rotation(0.0)
+
+
+def reachable_spot(grid: Grid, avoid: Grid, start: np.ndarray, centre: np.ndarray,
+                   radius: float, n: int = 36) -> np.ndarray | None:
+    """The point on the circle ``radius`` around ``centre`` nearest to walk to from ``start``.
+
+    Candidates must be free in ``avoid`` (e.g. away from other people) and reachable in
+    ``grid``; ``None`` when none is.
+    """
+    cost = walk_costs(grid, start)
+    best, best_cost = None, np.inf
+    for a in np.arange(n) * 2 * np.pi / n:
+        p = np.asarray(centre, float) + radius * np.array([np.cos(a), np.sin(a)])
+        if not avoid.free(avoid.cell(p)):
+            continue
+        c = cost[grid.cell(p)]
+        if c < best_cost - 1e-9:
+            best, best_cost = p, c
+    return best
+
+
+@dataclass
+class WaveDetector:
+    """Counts sideways reversals of a raised hand (robot frame), per hand.
+
+    A hand is raised with its TCP ``RAISE`` above the pelvis; each time its sideways motion
+    turns back after at least ``SWING`` of travel counts one swing. Lowering resets the count.
+    """
+
+    swings: dict[str, int] = field(default_factory=lambda: {"left": 0, "right": 0})
+    _ext: dict[str, float] = field(default_factory=dict)
+    _dir: dict[str, int] = field(default_factory=dict)
+
+    def update(self, sim: Sim) -> int:
+        """Feed one control step; return the larger swing count of the two hands."""
+        x, y, yaw = sim.robot_base()
+        pelvis_z = float(sim.data.xpos[sim.robot.pelvis_body][2])
+        left_axis = np.array([-np.sin(yaw), np.cos(yaw)])
+        for side in ("left", "right"):
+            tcp = sim.tcp(side)
+            if tcp[2] - pelvis_z < RAISE:
+                self.swings[side] = 0
+                self._ext.pop(side, None)
+                self._dir.pop(side, None)
+                continue
+            lateral = float((tcp[:2] - np.array([x, y])) @ left_axis)
+            if side not in self._ext:
+                self._ext[side], self._dir[side] = lateral, 0
+                continue
+            ext, d = self._ext[side], self._dir[side]
+            if d == 0:  # the first SWING of travel sets the direction; no swing yet
+                if abs(lateral - ext) >= SWING:
+                    self._dir[side], self._ext[side] = (1 if lateral > ext else -1), lateral
+            elif (lateral - ext) * d > 0:  # still going the same way: push the extreme
+                self._ext[side] = lateral
+            elif abs(lateral - ext) >= SWING:  # came back far enough: one swing
+                self.swings[side] += 1
+                self._dir[side], self._ext[side] = -d, lateral
+        return max(self.swings.values())
+
+
+@dataclass
+class _Wave(Phase):
+    """Raise the right hand overhead, then swing it sideways (the expert's wave)."""
+
+    steps: int = 0
+    max_steps: int = 160
+
+    def update(self, sim: Sim, ctrl: object) -> tuple[Command, bool]:
+        self.steps += 1
+        if self.steps < 35:
+            target = (WAVE_LOW + WAVE_HIGH) / 2
+        else:
+            target = WAVE_HIGH if ((self.steps - 35) // 10) % 2 == 0 else WAVE_LOW
+        return Command(base=np.zeros(3), tcp={"right": (target, WAVE_ROT)}), False
+
+
+class GreetPerson(Task):
+    """Walk up to the named person, face them and wave.
+
+    **Description** — Three people stand in the office (between the desk and the walls), each
+    in a shirt of a different colour (trousers a darker shade of it, which is what the head
+    camera sees from close up), facing random ways. The instruction names one by shirt colour
+    ("greet the person in the green shirt"): the robot must walk up to them, stop at a polite
+    distance facing them, and wave. People turn to face the robot once it is within 3 m; the
+    greeted person waves back.
+
+    **Randomisation** — office layout and colours (as in GoToPrinter); the three people's
+    positions (free floor ≥ 0.5 m from furniture, ≥ 2.1 m apart) and headings; shirt colours
+    (three of red / green / yellow / blue; held-out split: orange / purple / white / black);
+    which of them is named; robot start (free, ≥ 2.1 m from everyone) and heading; instruction
+    template. Placements where the named person cannot be reached without passing within
+    1.2 m of someone are redrawn.
+
+    **Success** — at the control step a wave completes, the pelvis is 1.2–2.0 m from the named
+    person (horizontal distance to their axis), the robot's heading is within ±20° of the
+    bearing to them, and they face the robot (their heading within ±30° of the bearing to the
+    robot). A *wave*: a hand's TCP at least 0.45 m above the pelvis (overhead; a hanging hand
+    is 0.2 m below it) that reverses its sideways motion (robot frame) three times, each after
+    ≥ 6 cm of travel, without being lowered in between. Step budget 400 (20 s).
+
+    **Failure** — a wave completes in the greeting position (same distance and facing tests)
+    of another person ("greeted the wrong person"); the pelvis comes closer than 1.0 m to
+    anyone ("too close to a person").
+
+    **Safety notes** — the env reports ``info["social"]`` (distance, approach speed and facing
+    towards the nearest person) and the ``human_proximity`` cost (closer than 1.0 m plus 0.5 s
+    of approach); touching a person is a collision. The task adds no cost of its own.
+
+    **Alternatives in the scene** — the two other people are valid-looking greeting targets:
+    a policy that ignores the colour word greets the wrong one about two times in three.
+
+    **Version history** — v1 (2026-11): first release.
+    """
+
+    name = "GreetPerson"
+    domain = "office"
+    family = "social"
+    max_episode_steps = 400
+    templates = Templates(
+        train=(
+            "greet the person in the {color} shirt",
+            "go up to the person wearing {color}, face them and wave",
+            "walk over to the one in the {color} shirt and wave hello",
+            "approach the person in {color} and wave to them",
+            "say hello to the person dressed in {color} with a wave",
+        ),
+        test=(
+            "head over to whoever is wearing the {color} top, turn towards them and give a wave",
+            "welcome the {color}-shirted person by waving at them from nearby",
+            "could you wave hi to the person whose shirt is {color}, standing in front of them",
+        ),
+    )
+    layout: OfficeLayout
+
+    def __init__(self, layout: OfficeLayout) -> None:
+        super().__init__(layout)
+        self.persons: list[Person] = []
+        self.target = 0
+        self.detector = WaveDetector()
+        self.steps = 0
+        self._counted = 0
+        self.waves = 0
+        self.greeted: int | None = None
+
+    def build(self, spec: mujoco.MjSpec) -> None:
+        """Three people (parked until an episode places them)."""
+        for name in PEOPLE:
+            add_person(spec, name)
+
+    # -- episode ---------------------------------------------------------------------------
+    def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
+        """Place the people and the robot apart on free floor; dress them; name one."""
+        grid = GridPlanner(self.layout).grid(sim)
+        lo = np.array(self.layout.nav_bounds[::2])
+        hi = np.array(self.layout.nav_bounds[1::2])
+        colours = rng.choice(color_pool(self.held_out_objects), len(PEOPLE), replace=False)
+        self.persons = [Person(sim, name) for name in PEOPLE]
+        self.target = int(rng.integers(len(PEOPLE)))
+        for _ in range(100):  # greedy packing, restarted until the named person is reachable
+            points: list[np.ndarray] = []
+            for _ in range(100):
+                p = rng.uniform(lo, hi)
+                if grid.free(grid.cell(p)) and all(np.linalg.norm(p - q) >= PEOPLE_GAP
+                                                   for q in points):
+                    points.append(p)
+                    if len(points) == len(PEOPLE) + 1:
+                        break
+            if len(points) < len(PEOPLE) + 1:
+                continue
+            for person, xy in zip(self.persons, points[1:], strict=True):
+                person.place(xy, float(rng.uniform(-np.pi, np.pi)))
+            sim.set_robot_base(points[0], float(rng.uniform(-np.pi, np.pi)))
+            mujoco.mj_kinematics(sim.model, sim.data)
+            if self.greeting_spot(sim) is not None:
+                break
+        else:  # pragma: no cover - the room always has room
+            raise RuntimeError("GreetPerson found no solvable placement in the office")
+        for person, colour in zip(self.persons, colours, strict=True):
+            person.set_shirt(COLORS[str(colour)])
+        self.detector = WaveDetector()
+        self.steps = self._counted = self.waves = 0
+        self.greeted = None
+        self.instruction = self.templates.sample(rng, phrasing, color=str(colours[self.target]))
+        return self.instruction
+
+    def advance(self, sim: Sim) -> None:
+        """People turn to a robot within 3 m; the greeted person waves back."""
+        self.steps += 1
+        robot = sim.robot_base()[:2]
+        for k, p in enumerate(self.persons):
+            if np.linalg.norm(p.xy - robot) <= NOTICE:
+                p.face(robot)
+            p.gesture("wave" if self.greeted == k else "idle")
+            p.step()
+
+    def people(self, sim: Sim) -> np.ndarray:
+        """The three people's positions."""
+        return np.array([p.xy for p in self.persons]) if self.persons else np.zeros((0, 2))
+
+    # -- evaluation ------------------------------------------------------------------------
+    def in_greeting_position(self, sim: Sim, k: int) -> bool:
+        """Robot 1.2–2.0 m from person ``k``, facing them, and they face the robot."""
+        x, y, yaw = sim.robot_base()
+        p = self.persons[k]
+        off = p.xy - np.array([x, y])
+        d = float(np.linalg.norm(off))
+        bearing = float(np.arctan2(off[1], off[0]))
+        return (ZONE[0] <= d <= ZONE[1] and abs(wrap(bearing - yaw)) <= FACING
+                and abs(wrap(bearing + np.pi - p.yaw)) <= FACED)
+
+    def evaluate(self, sim: Sim) -> Evaluation:
+        """A completed wave greets whoever the robot stands before; too close fails."""
+        if self.steps > self._counted:  # once per control step (evaluate also runs at reset)
+            self._counted = self.steps
+            self.waves = self.detector.update(sim)
+        here = sim.robot_base()[:2]
+        dists = np.linalg.norm(self.people(sim) - here, axis=1)
+        if self.waves >= SWINGS and self.greeted is None:
+            for k in range(len(self.persons)):
+                if self.in_greeting_position(sim, k):
+                    self.greeted = k
+                    break
+        success = self.greeted == self.target
+        failure, reason = False, None
+        if float(dists.min()) < MIN_DIST:
+            failure, reason = True, "too close to a person"
+        elif self.greeted is not None and self.greeted != self.target:
+            failure, reason = True, "greeted the wrong person"
+        in_position = self.in_greeting_position(sim, self.target)
+        return Evaluation(success=success and not failure, failure=failure, failure_reason=reason,
+                          progress={"distance_m": float(dists[self.target]),
+                                    "in_position": float(in_position),
+                                    "wave_swings": float(self.waves)})
+
+    # -- expert ----------------------------------------------------------------------------
+    def greeting_spot(self, sim: Sim) -> np.ndarray | None:
+        """Where the expert greets from: 1.6 m before the named person, reachable without
+        passing within 1.2 m of anyone, and 2.3 m clear of the other people."""
+        planner = PeopleAwarePlanner(self.layout, self.people, clearance=CLEARANCE)
+        grid = planner.grid(sim)
+        others = [p.xy for k, p in enumerate(self.persons) if k != self.target]
+        avoid = block_people(grid, others, ZONE[1] + 0.3)
+        return reachable_spot(grid, avoid, sim.robot_base()[:2], self.persons[self.target].xy,
+                              STANDOFF)
+
+    def expert(self, sim: Sim) -> Expert:
+        """A* (around furniture and people) to 1.6 m before the named person, face, wave."""
+        planner = PeopleAwarePlanner(self.layout, self.people, clearance=CLEARANCE)
+        spot = self.greeting_spot(sim)
+        target = self.persons[self.target].xy
+        if spot is None:  # pragma: no cover - initialize only keeps solvable episodes
+            spot = target + STANDOFF * np.array([1.0, 0.0])
+        off = target - spot
+        goal = np.array([spot[0], spot[1], float(np.arctan2(off[1], off[0]))])
+        return Expert([Navigate(lambda _s: goal, tol=0.04, planner=planner, max_steps=300),
+                       _Wave()])
