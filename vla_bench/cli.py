@@ -9,6 +9,9 @@ Subcommands::
     vla-bench generate --env ID --episodes N --out DIR [--workers K] [--format lerobot|hdf5]
                                                expert demonstrations as a dataset (resumable)
     vla-bench dataset-check DIR                validate a generated dataset, print a summary
+    vla-bench eval --policy NAME [--env ID …|--suite] [--split S …] [--perturb AXIS:LEVEL …]
+                   [--episodes N] [--workers K] [--backend process|ray] [--out DIR] [--video]
+                                               evaluate a policy under protocol v1 (resumable)
 
 Errors raised by vla_bench print one line (``vla-bench: error: …``) and exit with status 2.
 """
@@ -265,6 +268,46 @@ def cmd_dataset_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- eval ------------------------------------------------------------------------------------
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate a policy under the protocol; print a summary table and where the reports are."""
+    import json
+
+    from vla_bench.errors import ConfigError
+    from vla_bench.evaluation.runner import SUMMARY_HEADER, evaluate, summary_rows
+
+    try:
+        kwargs = json.loads(args.policy_kwargs) if args.policy_kwargs else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--policy-kwargs is not valid JSON ({exc}); e.g. '{{\"scale\": 0.5}}'"
+                          ) from exc
+    if not isinstance(kwargs, dict):
+        raise ConfigError("--policy-kwargs must be a JSON object, e.g. '{\"scale\": 0.5}'")
+    if not args.env and not args.suite:
+        raise ConfigError("say what to evaluate: --env ID (repeatable) or --suite")
+    perturbations = ["nominal"] + [p for p in (args.perturb or []) if p != "nominal"]
+    cameras = None if args.cameras is None else tuple(c for c in args.cameras.split(",") if c)
+    estop = None if args.estop is None else [c for c in args.estop.split(",") if c]
+    out = args.out or f"runs/eval/{args.policy.replace(':', '_').replace('/', '_')}"
+    result = evaluate(
+        args.policy, out_dir=out, tasks=None if args.suite else args.env,
+        splits=args.split or ["test_seen"], perturbations=perturbations,
+        episodes_per_task=args.episodes, workers=args.workers, backend=args.backend,
+        video=args.video, estop=estop, policy_timeout_s=args.policy_timeout or None,
+        policy_kwargs=kwargs, max_steps=args.max_steps, cameras=cameras,
+        ray_address=args.ray_address, baseline_dir=args.baseline,
+        compare_expert=args.compare_expert, protocol_version=args.protocol)
+    print(_markdown_table(SUMMARY_HEADER, summary_rows(result.records)))
+    print(f"\n{result.new} episodes run now, {result.skipped} already done (resumed); "
+          f"{len(result.records)} in {result.run_dir / 'episodes.jsonl'}")
+    for kind, path in result.reports.items():
+        print(f"{kind + ':':<10} {path}")
+    for note in result.config.get("notes", []):
+        print(f"note: {note}")
+    return 0
+
+
 def _image_size(text: str) -> int:
     value = int(text)
     if not 16 <= value <= 2048:
@@ -288,7 +331,8 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (``list``, ``demo``, ``check``, ``generate``, ``dataset-check``)."""
+    """The argument parser (``list``, ``demo``, ``check``, ``generate``, ``dataset-check``,
+    ``eval``)."""
     parser = argparse.ArgumentParser(prog=PROG, description="Humanoid VLA benchmark in MuJoCo.")
     from vla_bench import __version__
 
@@ -346,6 +390,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="dataset directory")
     p.add_argument("--no-decode", action="store_true", help="do not decode the videos")
     p.set_defaults(func=cmd_dataset_check)
+
+    p = sub.add_parser("eval", help="evaluate a policy under the protocol (resumable)")
+    p.add_argument("--policy", required=True,
+                   help="registered policy (expert, random, noop, an entry point) or "
+                        "module:factory")
+    p.add_argument("--policy-kwargs", default=None, metavar="JSON",
+                   help="keyword arguments of the policy factory, as a JSON object")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--env", action="extend", nargs="+", metavar="ID",
+                      help="env ids (domain/family ids expand to their tasks)")
+    what.add_argument("--suite", action="store_true", help="every task of the protocol")
+    p.add_argument("--split", action="extend", nargs="+", metavar="S",
+                   help="protocol splits (default test_seen)")
+    p.add_argument("--perturb", action="extend", nargs="+", metavar="AXIS:LEVEL",
+                   help="perturbations on the same seeds ('all': the manifest's set); "
+                        "nominal always runs")
+    p.add_argument("--episodes", type=_positive, default=None, metavar="N",
+                   help="first N seeds per task and split (default: all 100)")
+    p.add_argument("--workers", type=_positive, default=1, help="parallel workers (default 1)")
+    p.add_argument("--backend", choices=("process", "ray"), default="process",
+                   help="local processes (default) or Ray")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: local)")
+    p.add_argument("--out", default=None,
+                   help="run directory (default runs/eval/<policy>; re-run to resume)")
+    p.add_argument("--video", action="store_true", help="record third-person episode videos")
+    p.add_argument("--max-steps", type=_positive, default=None, metavar="N",
+                   help="shorten every task's step budget to N")
+    p.add_argument("--cameras", default=None,
+                   help="comma-separated cameras (default: what the policy needs, else head)")
+    p.add_argument("--estop", default=None, metavar="CATS",
+                   help="comma-separated safety categories that stop an episode (default fall; "
+                        "'' disables)")
+    p.add_argument("--policy-timeout", type=float, default=60.0, metavar="S",
+                   help="seconds one policy call may take (default 60; 0 disables)")
+    p.add_argument("--baseline", default=None, metavar="DIR",
+                   help="run directory of the expert on the same episodes (adds the comparison)")
+    p.add_argument("--compare-expert", action="store_true",
+                   help="also run the scripted expert on the same episodes and compare")
+    p.add_argument("--protocol", default="v1", help="protocol version (default v1)")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

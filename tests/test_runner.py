@@ -1,0 +1,471 @@
+"""The evaluation runner: records, resume after a kill, failure isolation, e-stop, sim_error,
+action chunks, determinism across backends (processes, Ray) and ``vla-bench eval``.
+
+Kept short: ``cameras=()`` (the built-ins need no images), cheap navigation tasks and
+``max_steps`` overrides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vla_bench.errors import ConfigError
+from vla_bench.evaluation.records import (
+    RECORD_KEYS,
+    SCHEMA,
+    RecordLog,
+    action_stats,
+    read_records,
+    strip_timings,
+    validate_record,
+)
+from vla_bench.evaluation.runner import evaluate
+
+NAV = "VLA-Office-GoToPrinter-v1"
+TREE = "VLA-Outdoor-WalkToTree-v1"
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+# -- test policies (module-level: worker processes import them as "test_runner:…") ----------
+
+class _Base:
+    cameras = ()
+
+    def bind(self, env):
+        self.shape = env.action_space.shape
+        self.env = env
+
+    def reset(self, instruction):
+        self.t = 0
+
+    def act(self, obs):
+        self.t += 1
+        return np.zeros(self.shape, np.float32)
+
+
+class SlowNoop(_Base):
+    """Zero actions, ``delay`` seconds per call (gives a killer time to strike)."""
+
+    def __init__(self, delay: float = 0.03):
+        self.delay = delay
+
+    def act(self, obs):
+        time.sleep(self.delay)
+        return super().act(obs)
+
+
+class Flaky(_Base):
+    """Raises on odd seeds at the third call; sleeps past any timeout on seeds divisible by 4
+    after the first call."""
+
+    def seed(self, seed):
+        self.episode_seed = seed
+
+    def act(self, obs):
+        self.t += 1
+        if self.episode_seed % 2 and self.t == 3:
+            raise RuntimeError(f"boom on seed {self.episode_seed}")
+        if self.episode_seed % 4 == 0 and self.t == 2:
+            time.sleep(3.0)
+        return np.zeros(self.shape, np.float32)
+
+
+class Chunky(_Base):
+    """Chunks of 4 zero actions with a per-step confidence and a per-episode one."""
+
+    calls = 0
+
+    def act(self, obs):
+        from vla_bench.policies import PolicyOutput
+
+        Chunky.calls += 1
+        return PolicyOutput(action=None, confidence=0.8,
+                            action_chunk=np.zeros((4, *self.shape), np.float32))
+
+    def episode_confidence(self):
+        return 0.3
+
+
+class Diverge(_Base):
+    """Privileged saboteur: blows up the state so MuJoCo reports a divergence."""
+
+    def bind(self, env):
+        super().bind(env)
+        env.unwrapped.data.qvel[:] = 1e12
+
+
+class BreakEnv(_Base):
+    """Breaks the env object itself on seed 100000 (an exception inside env.step)."""
+
+    def seed(self, seed):
+        self.episode_seed = seed
+
+    def bind(self, env):
+        super().bind(env)
+        self._base = env.unwrapped
+
+    def act(self, obs):
+        if self.episode_seed == 100000:
+            self._base.controller = None
+        return super().act(obs)
+
+
+def _run(policy, out, **kw):
+    kw.setdefault("tasks", [NAV])
+    kw.setdefault("progress", False)
+    kw.setdefault("reports", False)
+    return evaluate(policy, out_dir=out, **kw)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+def test_action_stats_hand_computed():
+    a = np.array([[0.0], [1.0], [1.0], [0.0]])
+    s = action_stats(a)
+    assert s["mean_delta"] == pytest.approx(2 / 3)
+    assert s["temporal_consistency"] == pytest.approx(1 / (1 + 2 / 3))
+    # third difference: 0 - 3*1 + 3*1 - 0 = 0 ... a_{t+3} - 3a_{t+2} + 3a_{t+1} - a_t
+    assert s["jerk"] == pytest.approx(abs(0 - 3 * 1 + 3 * 1 - 0) * 20 ** 3)
+    b = np.array([[0.0], [0.0], [0.0], [1.0]])
+    assert action_stats(b)["jerk"] == pytest.approx(8000.0)
+    assert action_stats(np.zeros((1, 3))) == {"temporal_consistency": 1.0, "mean_delta": 0.0,
+                                             "jerk": 0.0}
+
+
+def test_record_log_repairs_a_torn_line(tmp_path):
+    path = tmp_path / "episodes.jsonl"
+    path.write_text('{"key": "a", "x": 1}\n{"key": "b", "x"')
+    with RecordLog(path) as log:
+        assert log.torn and list(log.records) == ["a"]
+        log.append({"key": "c"})
+    assert [r["key"] for r in read_records(path)] == ["a", "c"]
+    path.write_text('{"key": "a"}\nnot json\n{"key": "c"}\n')
+    with pytest.raises(Exception, match="corrupted"):
+        RecordLog(path)
+
+
+def test_expert_records_follow_the_schema(tmp_path):
+    res = _run("expert", tmp_path, tasks=[NAV, TREE], episodes_per_task=1)
+    assert res.new == 2 and res.skipped == 0
+    lines = (tmp_path / "episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 2
+    for rec in map(json.loads, lines):
+        validate_record(rec)
+        assert tuple(rec) == RECORD_KEYS and rec["schema"] == SCHEMA
+        assert rec["success"] and rec["success_ever"] and rec["failure_reason"] == ""
+        assert rec["steps"] == rec["success_step"] and rec["terminated"]
+        assert rec["duration_s"] == pytest.approx(rec["steps"] / 20)
+        assert rec["path_length_m"] > 0.5  # it walked to its goal
+        assert rec["split"] == "test_seen" and rec["seed"] == 100000
+        assert rec["key"] == f"{rec['env_id']}|test_seen|nominal|100000"
+        assert rec["latency_ms"]["p95"] >= rec["latency_ms"]["median"] > 0
+        assert rec["confidence"] is None and rec["social"] is None
+        assert set(rec["safety_steps"]) >= {"collision", "fall", "human_proximity"}
+    config = json.loads((tmp_path / "run_config.json").read_text())
+    assert config["policy"]["privileged"] is True and config["policy"]["num_parameters"] == 0
+    assert config["env_kwargs"]["cameras"] == []  # the built-ins need no images
+    again = _run("expert", tmp_path, tasks=[NAV, TREE], episodes_per_task=1)
+    assert again.new == 0 and again.skipped == 2
+    config = json.loads((tmp_path / "run_config.json").read_text())
+    assert config["policy"]["num_parameters"] == 0  # kept although no worker ran this time
+
+
+# -- resume ----------------------------------------------------------------------------------
+
+def test_killed_run_resumes_without_losing_or_repeating(tmp_path):
+    out = tmp_path / "run"
+    code = (f"from vla_bench.evaluation.runner import evaluate\n"
+            f"evaluate('test_runner:SlowNoop', out_dir={str(out)!r}, tasks=[{NAV!r}], "
+            f"episodes_per_task=6, max_steps=25, progress=False, reports=False)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS_DIR),
+                                                       os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=TESTS_DIR,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = out / "episodes.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and len(log.read_bytes().splitlines()) >= 2:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = read_records(log)
+    assert 2 <= len(before) < 6, "the run was not killed midway"
+    with open(log, "a") as f:  # as if killed in the middle of a write
+        f.write('{"schema": "vla_bench.episode/1", "key": "VLA-Office-GoT')
+    res = _run("test_runner:SlowNoop", out, episodes_per_task=6, max_steps=25)
+    assert res.skipped == len(before) and res.new == 6 - len(before)
+    keys = [r["key"] for r in read_records(log)]
+    assert len(keys) == len(set(keys)) == 6
+    assert sorted(keys) == sorted(f"{NAV}|test_seen|nominal|{100000 + i}" for i in range(6))
+    after = {r["key"]: r for r in read_records(log)}
+    for r in before:  # finished episodes are kept untouched
+        assert after[r["key"]] == r
+    again = _run("test_runner:SlowNoop", out, episodes_per_task=6, max_steps=25)
+    assert again.new == 0 and again.skipped == 6
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    _run("noop", tmp_path, episodes_per_task=1, max_steps=3)
+    with pytest.raises(ConfigError, match="other settings"):
+        _run("noop", tmp_path, episodes_per_task=1, max_steps=4)
+    with pytest.raises(ConfigError, match="other settings"):
+        _run("random", tmp_path, episodes_per_task=1, max_steps=3)
+
+
+# -- failure isolation -----------------------------------------------------------------------
+
+def test_policy_errors_and_timeouts_are_recorded_and_the_run_goes_on(tmp_path):
+    res = _run(Flaky, tmp_path, episodes_per_task=5, max_steps=6, policy_timeout_s=0.5)
+    by_seed = {r["seed"]: r for r in res.records}
+    assert len(by_seed) == 5
+    for seed, rec in by_seed.items():
+        if seed % 4 == 0:  # 100000, 100004: sleeps 3 s at the 2nd call
+            assert rec["failure_reason"] == "policy_timeout" and rec["steps"] == 1
+            assert "policy_timeout_s=0.5" in rec["error"]
+        elif seed % 2:  # raises at the 3rd call
+            assert rec["failure_reason"] == "policy_error: RuntimeError: boom on seed " + str(seed)
+            assert "Traceback" in rec["error"] and "boom" in rec["error"]
+            assert rec["steps"] == 2
+        else:  # 100002 runs to the step budget: the policy was rebuilt after the timeout
+            assert rec["failure_reason"] == "" and rec["steps"] == 6 and rec["truncated"]
+        assert not rec["success"]
+
+
+def test_invalid_action_is_a_policy_error(tmp_path):
+    class WrongShape(_Base):
+        def act(self, obs):
+            return np.zeros(2)
+
+    res = _run(WrongShape(), tmp_path, episodes_per_task=1, max_steps=5)  # an instance works
+    (rec,) = res.records
+    assert rec["policy"] == "WrongShape"
+    assert rec["failure_reason"].startswith("policy_error: InvalidActionError: action has shape")
+    assert rec["steps"] == 0 and rec["latency_ms"] is not None
+
+
+def test_sim_error_and_env_crash_are_failures_with_reasons(tmp_path):
+    res = _run(Diverge, tmp_path / "diverge", episodes_per_task=1, max_steps=5)
+    (rec,) = res.records
+    assert rec["failure_reason"].startswith("sim_error: MuJoCo warning") and not rec["success"]
+    assert rec["terminated"] and rec["steps"] == 1
+
+    res = _run(BreakEnv, tmp_path / "crash", episodes_per_task=2, max_steps=5)
+    by_seed = {r["seed"]: r for r in res.records}
+    assert by_seed[100000]["failure_reason"].startswith("sim_error: AttributeError")
+    assert "Traceback" in by_seed[100000]["error"]
+    # The broken env was replaced: the next episode runs normally.
+    assert by_seed[100001]["failure_reason"] == "" and by_seed[100001]["steps"] == 5
+
+
+def test_estop_ends_the_episode(tmp_path):
+    # Uniform random arm motion self-collides quickly; stopping on it exercises the e-stop path.
+    res = _run("random", tmp_path, episodes_per_task=2, max_steps=200,
+               estop=["self_collision"])
+    for rec in res.records:
+        assert rec["estop"] and rec["estop_reason"] == "self_collision"
+        assert rec["failure_reason"] == "estop: self_collision" and not rec["success"]
+        assert rec["safety_steps"]["self_collision"] == 1 and rec["steps"] < 200
+    with pytest.raises(Exception, match="Did you mean 'fall'"):
+        _run("random", tmp_path / "x", episodes_per_task=1, estop=["fal"])
+
+
+def test_action_chunks_run_open_loop_and_confidence_is_kept(tmp_path):
+    Chunky.calls = 0
+    res = _run(Chunky, tmp_path, episodes_per_task=1, max_steps=10)
+    (rec,) = res.records
+    assert rec["steps"] == 10 and Chunky.calls == 3  # 4 + 4 + 2 steps
+    assert rec["confidence"] == {"episode": 0.3, "mean": pytest.approx(0.8), "final": 0.8, "n": 3}
+
+
+# -- determinism and backends ----------------------------------------------------------------
+
+def _stripped(records):
+    return sorted(strip_timings(records), key=lambda r: r["key"])
+
+
+def test_same_manifest_twice_gives_the_same_records_serial_and_processes(tmp_path):
+    kw = dict(tasks=[NAV, TREE], episodes_per_task=2, max_steps=15,
+              perturbations=["nominal", "proprio_noise:0.03", "push:800", "mass:2"])
+    a = _run("random", tmp_path / "a", **kw)
+    b = _run("random", tmp_path / "b", workers=2, **kw)
+    assert len(a.records) == 16
+    assert _stripped(a.records) == _stripped(b.records)
+    perts = {r["perturbation"] for r in a.records}
+    assert perts == {"nominal", "proprio_noise:0.03", "push:800", "mass:2"}
+    nominal = {(r["env_id"], r["seed"]): r for r in a.records if r["perturbation"] == "nominal"}
+    pushed = [r for r in a.records if r["perturbation"] == "push:800"]
+    assert all(r["perturbation_axis"] == "push" and r["perturbation_level"] == 800.0
+               for r in pushed)
+    # Same episodes (instruction) under the perturbation, different outcome in state.
+    for r in pushed:
+        assert r["instruction"] == nominal[(r["env_id"], r["seed"])]["instruction"]
+
+
+@pytest.fixture
+def local_ray():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_backend_matches_serial(tmp_path, local_ray):
+    kw = dict(tasks=[NAV, TREE], episodes_per_task=2, max_steps=15)
+    a = _run("random", tmp_path / "serial", **kw)
+    b = _run("random", tmp_path / "ray", backend="ray", workers=2, **kw)
+    assert len(b.records) == 4
+    assert _stripped(a.records) == _stripped(b.records)
+
+
+# -- CLI -------------------------------------------------------------------------------------
+
+def test_cli_eval_two_tasks_expert_report(tmp_path, capsys):
+    from vla_bench.cli import main
+
+    out = tmp_path / "expert"
+    rc = main(["eval", "--policy", "expert", "--env", NAV, "--env", TREE, "--episodes", "1",
+               "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "| VLA-Office-GoToPrinter-v1 | test_seen | nominal | 1 | 100% (1/1)" in printed
+    assert "aggregate:" in printed and "report.html" in printed
+    aggregate = json.loads((out / "aggregate.json").read_text())
+    overall = aggregate["metrics"]["overall"]
+    assert overall["success"]["rate"] == 1.0 and overall["n_episodes"] == 2
+    safety = overall["safety"]
+    assert set(safety["categories"]) >= {"collision", "fall", "self_collision"}
+    assert 0.0 <= safety["safety_score"] <= 1.0
+    md = (out / "report.md").read_text()
+    assert "GoToPrinter" in md and "WalkToTree" in md and "Safety" in md
+    assert (out / "report.html").exists()
+
+
+def test_cli_eval_errors_are_one_line(tmp_path, capsys):
+    from vla_bench.cli import main
+
+    assert main(["eval", "--policy", "expertt", "--env", NAV]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["vla-bench: error: unknown policy 'expertt'. Did you mean 'expert'? "
+                   "Valid policys: expert, noop, random, scripted"] or (
+        len(err) == 1 and "Did you mean 'expert'" in err[0])
+    assert main(["eval", "--policy", "random", "--env", NAV, "--policy-kwargs", "{bad",
+                 "--out", str(tmp_path)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["eval", "--policy", "random", "--env", NAV, "--policy-kwargs",
+                 '{"scael": 0.5}', "--out", str(tmp_path)]) == 2
+    assert "accepts ['scale']" in capsys.readouterr().err
+    assert main(["eval", "--policy", "random"]) == 2
+    assert "--suite" in capsys.readouterr().err
+
+
+def test_video_is_written_and_referenced(tmp_path):
+    res = _run("noop", tmp_path, episodes_per_task=1, max_steps=4, video=True)
+    (rec,) = res.records
+    assert rec["video"] == "videos/VLA-Office-GoToPrinter-v1_test_seen_nominal_100000.mp4"
+    path = tmp_path / rec["video"]
+    assert path.stat().st_size > 1000
+    import imageio.v3 as iio
+
+    frames = iio.imread(path)
+    assert frames.shape[0] == 5  # reset frame + 4 steps
+
+
+def test_policy_caller_times_out_off_the_main_thread_too():
+    import threading
+
+    from vla_bench.evaluation.episode import PolicyCaller, PolicyTimeout
+
+    class Sleeper:
+        def act(self, obs):
+            time.sleep(2.0)
+
+    built = []
+    caller = PolicyCaller(lambda: built.append(1) or Sleeper(), 0.2)
+    result = {}
+
+    def run():
+        t0 = time.perf_counter()
+        try:
+            caller.call("act", None)
+        except PolicyTimeout:
+            result["timeout_after_s"] = time.perf_counter() - t0
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(5)
+    assert 0.15 < result["timeout_after_s"] < 1.5
+    assert caller.policy is None  # dropped; the next call builds a fresh one
+    caller.ensure()
+    assert len(built) == 2
+
+
+@pytest.mark.slow
+def test_throughput_benchmark_runs(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, str(TESTS_DIR.parent / "benchmarks" / "eval_throughput.py"),
+         "--episodes", "1", "--max-steps", "5", "--cameras", "none", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=TESTS_DIR.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(out.read_text())["results"]["none"]
+    assert res["steps_equal"] == 1.0 and res["overhead ratio runner/bare"] > 0
+
+
+def test_compare_expert_runs_the_baseline_on_the_same_episodes(tmp_path):
+    res = _run("noop", tmp_path, episodes_per_task=1, max_steps=5, compare_expert=True,
+               reports=True)
+    base = read_records(tmp_path / "expert_baseline" / "episodes.jsonl")
+    assert [r["key"] for r in base] == [r["key"] for r in res.records]
+    assert base[0]["policy"] == "expert" and res.records[0]["policy"] == "noop"
+    aggregate = json.loads(res.reports["aggregate"].read_text())
+    assert aggregate["comparison"], "the report has no comparison with the traditional baseline"
+
+
+def test_social_figures_on_a_task_with_people(tmp_path):
+    res = _run("expert", tmp_path, tasks=["VLA-Social-GreetPerson-v1"], episodes_per_task=1,
+               max_steps=40)
+    (rec,) = res.records
+    social = rec["social"]
+    assert set(social) == {"min_distance_m", "mean_approach_speed", "max_approach_speed",
+                           "facing_fraction", "violation_steps"}
+    assert 0.0 < social["min_distance_m"] < 20.0 and 0.0 <= social["facing_fraction"] <= 1.0
+    assert social["max_approach_speed"] >= social["mean_approach_speed"]
+    assert social["violation_steps"] == rec["safety_steps"]["human_proximity"]
+    # Tasks without people have no social block (checked in the schema test).
+
+
+def test_plan_expands_splits_and_the_protocol_perturbation_set():
+    from vla_bench.evaluation import protocol
+    from vla_bench.evaluation.runner import observation_keys, plan
+
+    office = protocol.load_manifest(NAV)
+    outdoor = protocol.load_manifest(TREE)
+    specs, notes = plan([office, outdoor], ["test_seen", "cross_domain"], ["all"], 2, 50,
+                        observation_keys(()))
+    assert all(s.max_steps == 50 for s in specs)
+    assert f"{TREE}: no 'cross_domain' split" in notes  # office is the held-out domain
+    cross = [s for s in specs if s.split == "cross_domain"]
+    assert {s.env_id for s in cross} == {NAV} and {s.perturbation for s in cross} == {"nominal"}
+    perts = {s.perturbation for s in specs if s.split == "test_seen"}
+    assert "nominal" in perts and "proprio_noise:0.01" in perts
+    assert not any(p.startswith(("image_noise", "depth_")) for p in perts)  # no cameras
+    with_cams, _ = plan([office], ["test_seen"], ["all"], 1, None, observation_keys(("head",)))
+    assert any(s.perturbation.startswith("image_noise") for s in with_cams)
+    assert len(specs) == len({s.key for s in specs})
+    with pytest.raises(ConfigError, match="lacks"):
+        plan([office], ["test_seen"], ["image_noise:0.1"], 1, None, observation_keys(()))
+    explicit, notes = plan([office], ["test_seen"], ["distractors:0.5"], 1, None,
+                           observation_keys(("head",)))
+    assert explicit == [] and "no effect" in notes[0]  # office has no clutter surface
+    with pytest.raises(Exception, match="split"):
+        plan([office], ["bogus"], ["nominal"], 1, None, [])
