@@ -52,11 +52,12 @@ def test_kitchen_expert_succeeds(seed: int, env_cache) -> None:
     assert info["success_once"] and info["sim_error"] == ""
 
 
+@pytest.mark.parametrize("seed", (0, 1))
 @pytest.mark.parametrize("env_id", [i for i in TASK_IDS if i != KITCHEN_TASK_ID])
-def test_expert_succeeds_once(env_id: str, env_cache) -> None:
+def test_expert_succeeds_on_fixed_seeds(env_id: str, seed: int, env_cache) -> None:
     env = env_cache(env_id, cameras=())
-    success, steps, info = _run_expert(env, 0)
-    assert success, f"expert failed after {steps} steps ({info['failure_reason']})"
+    success, steps, info = _run_expert(env, seed)
+    assert success, f"seed {seed}: expert failed after {steps} steps ({info['failure_reason']})"
 
 
 def test_expert_works_with_cameras(env_cache) -> None:
