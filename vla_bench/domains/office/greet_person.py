@@ -28,7 +28,9 @@ SWINGS = 3  # reversals of a raised hand that make a wave
 PEOPLE_GAP = 2.1  # m between people, and from the robot's start to anyone
 STANDOFF = 1.6  # m, where the expert stops
 CLEARANCE = 1.2  # m the expert's plans keep from everyone
-WAVE_LOW, WAVE_HIGH = np.array([0.1, -0.25, 1.45]), np.array([0.1, -0.5, 1.45])
+# Out to the side and not fully overhead: higher, the shoulder-roll link meets the torso
+# (self-collision) and the shoulder actuators saturate.
+WAVE_LOW, WAVE_HIGH = np.array([0.2, -0.45, 1.38]), np.array([0.2, -0.7, 1.38])
 WAVE_ROT = grasp_rotation(0.0)
 
 
