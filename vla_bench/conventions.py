@@ -28,6 +28,8 @@ from __future__ import annotations
 import string
 from typing import Final
 
+import numpy as np
+
 PHYSICS_DT: Final = 0.002
 CONTROL_HZ: Final = 20
 SUBSTEPS: Final = round(1.0 / (CONTROL_HZ * PHYSICS_DT))
@@ -35,6 +37,12 @@ CONTROL_DT: Final = SUBSTEPS * PHYSICS_DT
 
 DEFAULT_IMAGE_SIZE: Final = (224, 224)  # (height, width), the seeds' size
 QUAT_ORDER: Final = "wxyz"
+
+
+def yaw_quat(yaw: float) -> np.ndarray:
+    """Quaternion (``QUAT_ORDER``) of a rotation by ``yaw`` radians about the world z-axis."""
+    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+
 DEPTH_UNITS: Final = "m"
 IMAGE_ORIGIN: Final = "top-left"
 

@@ -27,6 +27,7 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
+from vla_bench.conventions import yaw_quat
 from vla_bench.errors import ConfigError, UnknownNameError
 from vla_bench.experts.navigation import Grid, GridPlanner
 from vla_bench.scene import compose as c
@@ -55,10 +56,6 @@ SKIN = (0.87, 0.70, 0.58, 1.0)
 TROUSERS = (0.20, 0.22, 0.30, 1.0)
 TROUSER_SHADE = 0.75  # trousers in the shirt's colour this much darker (see Person.set_shirt)
 _NO_COLLIDE = {"contype": 0, "conaffinity": 0}
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
 
 
 def _wrap(angle: float) -> float:
@@ -187,7 +184,7 @@ class Person:
         d = self.sim.data
         z = float(self.sim.ground_height(float(xy[0]), float(xy[1])))
         d.mocap_pos[self._mocap[""]] = (xy[0], xy[1], z)
-        d.mocap_quat[self._mocap[""]] = _yaw_quat(yaw)
+        d.mocap_quat[self._mocap[""]] = yaw_quat(yaw)
         self._sync_arm()
 
     # -- motion --------------------------------------------------------------------------

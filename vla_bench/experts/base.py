@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vla_bench.control.controller import (BASE_SCALE, EE_POS_SCALE, EE_ROT_SCALE, Controller,
-                                          yaw_matrix)
+from vla_bench.control.controller import (
+    BASE_SCALE,
+    EE_POS_SCALE,
+    EE_ROT_SCALE,
+    Controller,
+    yaw_matrix,
+)
 from vla_bench.control.ik import orientation_error
 from vla_bench.robots.adapter import SIDES
 from vla_bench.sim import Sim

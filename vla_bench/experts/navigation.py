@@ -180,6 +180,7 @@ class GridPlanner:
             robot walk up close to a thin goal landmark).
         overshoot: corner waypoints are pushed this far along the incoming segment, to
             cancel :class:`Navigate`'s early waypoint switch (0 gives the plain corners).
+        extra: this episode's obstacles that are not layout fixtures (task props), named.
     """
 
     def __init__(
@@ -187,18 +188,22 @@ class GridPlanner:
         robot_radius: float = ROBOT_RADIUS, margin: float = DEFAULT_MARGIN,
         ignore: Sequence[str] = (), overshoot: float = POP_RADIUS,
         margins: dict[str, float] | None = None,
+        extra: Sequence[tuple[str, Footprint]] = (),
     ) -> None:
         self.layout, self.res, self.overshoot = layout, res, overshoot
         self.margins = dict(margins or {})
         self.bounds = bounds if bounds is not None else getattr(layout, "nav_bounds", None)
         self.robot_radius, self.margin = robot_radius, margin
         self.ignore = set(ignore)
+        self.extra = list(extra)
 
     def named_footprints(self, sim: Sim) -> list[tuple[str, Footprint]]:
         """The obstacles of this episode with their fixture names, less the ignored ones."""
         keep = [name for name, fx in self.layout.fixtures.items() if fx.obstacle]
         fps = self.layout.footprints(sim)
-        return [(name, fp) for name, fp in zip(keep, fps) if name not in self.ignore]
+        fixtures = [(name, fp) for name, fp in zip(keep, fps, strict=True)
+                    if name not in self.ignore]
+        return fixtures + self.extra
 
     def footprints(self, sim: Sim) -> list[Footprint]:
         """The obstacles of this episode, less the ignored fixtures."""

@@ -9,19 +9,19 @@ import mujoco
 import numpy as np
 
 from vla_bench.control.controller import Controller, yaw_matrix
+from vla_bench.conventions import yaw_quat
 from vla_bench.domains.kitchen.layout import KitchenLayout
 from vla_bench.domains.kitchen.pick_and_place import (
-    GRASP_MIN_HEIGHT,
     HELD_OUT_KIND,
     KINDS,
     TRAIN_KINDS,
-    pick_phases,
+    build_object_pool,
 )
 from vla_bench.experts.base import Command, Expert, Grip, Navigate, Phase, Reach, grasp_rotation
+from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases
 from vla_bench.humans import REACH as ARM_REACH
 from vla_bench.humans import SHOULDER, Person, add_person
 from vla_bench.language import Templates
-from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
@@ -98,19 +98,7 @@ class AssistPerson(Task):
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """``COPIES`` bodies of every object kind (free) and the person."""
-        self.pool: dict[str, list[str]] = {}
-        for kind, spec_k in KINDS.items():
-            self.pool[kind] = []
-            for i in range(COPIES):
-                name = f"assist_{kind}_{i}"
-                b = c.body(spec.worldbody, name, (0, 0, props.PARK_Z), free=True)
-                b.gravcomp = 1.0  # keeps the model's gravcomp pass (unused copies float parked)
-                kw = {"mass": 0.1, "friction": [1.0, 0.01, 0.002], "condim": 4}
-                if spec_k.shape == "box":
-                    c.box(b, name, spec_k.size, **kw)
-                else:
-                    c.cylinder(b, name, *spec_k.size, **kw)
-                self.pool[kind].append(name)
+        self.pool = build_object_pool(spec, "assist", COPIES)
         add_person(spec, PERSON, holdable=[n for names in self.pool.values() for n in names])
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
@@ -134,7 +122,7 @@ class AssistPerson(Task):
             sim.set_rgba(name, rgba)
             pos = np.array([front + rng.uniform(0.10, 0.15), y,
                             top + KINDS[kind].half_height + 0.001])
-            sim.set_free_pose(name, pos, _yaw_quat(rng.uniform(-0.4, 0.4)))
+            sim.set_free_pose(name, pos, yaw_quat(rng.uniform(-0.4, 0.4)))
         self._park_unused(sim)
 
         base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
@@ -285,7 +273,3 @@ def _person_to_world(p: Person, local: np.ndarray) -> np.ndarray:
 
 def _wrap(angle: float) -> float:
     return (angle + np.pi) % (2 * np.pi) - np.pi
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])

@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 
 from vla_bench.control.controller import Controller, yaw_matrix
-from vla_bench.conventions import CONTACT_GROUND, CONTACT_WORLD
+from vla_bench.conventions import CONTACT_GROUND, CONTACT_WORLD, yaw_quat
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Command,
@@ -51,10 +51,6 @@ CONTACT_VEG = 8
 CONTACT_BLADE = 16
 _KNIFE, _SPOON, _BLOCK, _BOARD = "knife", "wooden_spoon", "utensil_block", "cutting_board"
 _N_VEG = 2
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
 
 
 class CutVegetable(Task):
@@ -210,7 +206,7 @@ class CutVegetable(Task):
             for k, half in enumerate((a, b)):
                 sign = -1.0 if k == 0 else 1.0
                 pos = np.array([xc, yc, self.board_top + 0.0005]) + sign * VEG_HALF / 2 * axis
-                sim.set_free_pose(half, pos, _yaw_quat(yaw))
+                sim.set_free_pose(half, pos, yaw_quat(yaw))
                 for g in sim.body_geoms(half):
                     if sim.model.geom_group[g] != 0:
                         sim.model.geom_rgba[g] = rgba
@@ -240,7 +236,7 @@ class CutVegetable(Task):
     def _set_mocap(sim: Sim, body: str, pos: np.ndarray, yaw: float) -> None:
         k = sim.model.body_mocapid[sim.body_id(body)]
         sim.data.mocap_pos[k] = pos
-        sim.data.mocap_quat[k] = _yaw_quat(yaw)
+        sim.data.mocap_quat[k] = yaw_quat(yaw)
 
     def _weld(self, sim: Sim, v: int) -> None:
         """Join vegetable ``v``'s halves as they lie now and remember their centre distance."""

@@ -10,8 +10,17 @@ import numpy as np
 from vla_bench.control.controller import Controller, yaw_matrix
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.kitchen.layout import KitchenLayout
-from vla_bench.experts.base import (Command, Expert, Grip, Navigate, Phase, Reach, Retry,
-                                    base_command, grasp_rotation)
+from vla_bench.experts.base import (
+    Command,
+    Expert,
+    Grip,
+    Navigate,
+    Phase,
+    Reach,
+    Retry,
+    base_command,
+    grasp_rotation,
+)
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props

@@ -7,19 +7,12 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import yaw_matrix
+from vla_bench.conventions import yaw_quat
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Expert,
-    Grip,
-    Navigate,
-    Phase,
-    PosFn,
-    Reach,
-    Retry,
-    grasp_rotation,
 )
-from vla_bench.experts.manipulation import REACH, in_front_of, raised, stand_at
+from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases, place_phases
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
@@ -67,9 +60,28 @@ N_SURFACES = 3  # placed per episode (the fourth kind is parked)
 N_SLOTS = 6  # 3 objects + 3 surfaces along the counter front
 _PARK = np.array([30.0, 0.0, 60.0])  # behind the back wall, floating (gravity-compensated)
 _SETTLE_SPEED = 0.05  # m/s: an object slower than this is resting
-# The fingertips reach ~3.5 cm below the TCP: a pinch lower than this above the counter would
-# press the fingers into it, so short objects are grasped above their centre.
-GRASP_MIN_HEIGHT = 0.037
+
+
+def build_object_pool(spec: mujoco.MjSpec, prefix: str, copies: int) -> dict[str, list[str]]:
+    """``copies`` free bodies ``<prefix>_<kind>_<i>`` of every kind in :data:`KINDS`, parked.
+
+    They are built gravity-compensated so the model keeps its gravcomp pass: a task parks the
+    copies it does not use afloat and switches the used ones back to full gravity.
+    """
+    pool: dict[str, list[str]] = {}
+    for kind, spec_k in KINDS.items():
+        pool[kind] = []
+        for i in range(copies):
+            name = f"{prefix}_{kind}_{i}"
+            b = c.body(spec.worldbody, name, (0, 0, props.PARK_Z), free=True)
+            b.gravcomp = 1.0
+            kw = {"mass": 0.1, "friction": [1.0, 0.01, 0.002], "condim": 4}
+            if spec_k.shape == "box":
+                c.box(b, name, spec_k.size, **kw)
+            else:
+                c.cylinder(b, name, *spec_k.size, **kw)
+            pool[kind].append(name)
+    return pool
 
 
 class PickAndPlace(Task):
@@ -127,21 +139,7 @@ class PickAndPlace(Task):
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """``COPIES`` bodies of every object kind (free) and the four surfaces (mocap)."""
-        self.pool: dict[str, list[str]] = {}
-        for kind, spec_k in KINDS.items():
-            self.pool[kind] = []
-            for i in range(COPIES):
-                name = f"pnp_{kind}_{i}"
-                b = c.body(spec.worldbody, name, (0, 0, props.PARK_Z), free=True)
-                # Built gravity-compensated so the model keeps its gravcomp pass: initialize()
-                # parks unused copies afloat and switches the used ones back to full gravity.
-                b.gravcomp = 1.0
-                kw = {"mass": 0.1, "friction": [1.0, 0.01, 0.002], "condim": 4}
-                if spec_k.shape == "box":
-                    c.box(b, name, spec_k.size, **kw)
-                else:
-                    c.cylinder(b, name, *spec_k.size, **kw)
-                self.pool[kind].append(name)
+        self.pool = build_object_pool(spec, "pnp", COPIES)
         for key, surf in SURFACES.items():
             b = spec.worldbody.add_body(name=f"pnp_{key}", pos=[0, 0, props.PARK_Z], mocap=True)
             getattr(self, f"_build_{key}")(b, surf)
@@ -201,11 +199,11 @@ class PickAndPlace(Task):
             yaw = rng.uniform(-0.4, 0.4)
             pos = np.array([front + rng.uniform(0.10, 0.15), ys[slot],
                             top + KINDS[kind].half_height + 0.001])
-            sim.set_free_pose(name, pos, _yaw_quat(yaw))
+            sim.set_free_pose(name, pos, yaw_quat(yaw))
         for name, slot in zip(self.surfaces, order[3:], strict=True):
             mid = sim.model.body_mocapid[sim.body_id(name)]
             sim.data.mocap_pos[mid] = (front + rng.uniform(0.12, 0.15), ys[slot], top)
-            sim.data.mocap_quat[mid] = _yaw_quat(rng.uniform(-0.15, 0.15))
+            sim.data.mocap_quat[mid] = yaw_quat(rng.uniform(-0.15, 0.15))
         self._park_unused(sim)
 
         pick = int(rng.integers(3))
@@ -278,70 +276,3 @@ class PickAndPlace(Task):
         up = max(0.0, GRASP_MIN_HEIGHT - half)
         return Expert(pick_phases(self.target, up) + place_phases(
             self.target_surface, release_height=surf.top + half + up + 0.03))
-
-
-def pick_phases(obj: str, grasp_up: float, start: int = 0,
-                grasp_back: float = -0.005) -> list[Phase]:
-    """Walk to ``obj``, pinch it from the front ``grasp_up`` above its origin, lift it 12 cm.
-
-    ``start`` is the index of the first returned phase in the expert's list (the grasp retry
-    jumps back by index); ``grasp_back`` how far before the origin the TCP stops (m).
-    """
-    rot = grasp_rotation(0.15)
-
-    def at(back: float = 0.0, up: float = 0.0) -> PosFn:
-        return in_front_of(obj, rot, back, up + grasp_up)
-
-    return [
-        Grip("right", -1.0, steps=2),
-        Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
-        Navigate(stand_at(obj), tol=0.03),
-        Reach("right", at(back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
-        Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-        Reach("right", at(back=grasp_back), rot, tol=0.012, max_steps=40, speed=0.5),
-        Grip("right", 1.0, steps=10),
-        Retry(lambda s: s.grasped_by(obj, "right"), to=start + 3, times=2),
-        Reach("right", at(up=0.12), rot, tol=0.03, max_steps=30, freeze=True),
-    ]
-
-
-def place_phases(goal: str | PosFn, release_height: float = 0.0,
-                 carry_speed: float = 0.8) -> list[Phase]:
-    """Carry what the right hand holds over ``goal``, lower it, release, back the hand out.
-
-    ``goal`` is a body (the TCP is released ``release_height`` above its origin) or a
-    function giving the world point where the TCP releases.
-    """
-    rot = grasp_rotation(0.15)
-
-    def drop(up: float) -> PosFn:
-        if isinstance(goal, str):
-            body = goal
-            return lambda s: s.body_pos(body) + np.array([0.0, 0.0, release_height + up])
-        fn = goal
-        return lambda s: fn(s) + np.array([0.0, 0.0, up])
-
-    def stand_drop(s: Sim) -> np.ndarray:
-        xy = drop(0.0)(s)[:2]
-        return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
-
-    def clear(s: Sim) -> np.ndarray:  # out along the jaws first: they must not drag it along
-        yaw = s.robot_base()[2]
-        return s.tcp("right") - 0.06 * (yaw_matrix(yaw) @ rot[:, 2])
-
-    def retreat(s: Sim) -> np.ndarray:
-        yaw = s.robot_base()[2]
-        return s.tcp("right") + np.array([-0.1 * np.cos(yaw), -0.1 * np.sin(yaw), 0.06])
-
-    return [
-        Navigate(stand_drop, tol=0.03, speed=carry_speed),
-        Reach("right", drop(0.06), rot, tol=0.03, max_steps=40),
-        Reach("right", drop(0.0), rot, tol=0.012, max_steps=30, speed=0.5),
-        Grip("right", -1.0, steps=12),
-        Reach("right", clear, rot, tol=0.015, max_steps=15, freeze=True, speed=0.5),
-        Reach("right", retreat, rot, tol=0.03, max_steps=30, freeze=True),
-    ]
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])

@@ -9,7 +9,7 @@ import numpy as np
 from vla_bench.domains.office.layout import OfficeLayout
 from vla_bench.experts.base import Expert, wrap
 from vla_bench.experts.navigation import GridPlanner, approach_pose, go_to_expert
-from vla_bench.humans import Person, add_person, block_people
+from vla_bench.humans import PeopleAwarePlanner, Person, add_person
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
@@ -34,20 +34,12 @@ SPACING = 1.4  # m between objects: their success zones (1.0 m) may touch but th
 # stopping points (0.75 m) sit in one zone only
 
 
-class _Planner(GridPlanner):
-    """Office A* plus this episode's floor objects."""
-
-    def __init__(self, layout: OfficeLayout, objects: list[Footprint],
-                 people: np.ndarray | None = None) -> None:
-        super().__init__(layout)
-        self.objects = objects
-        self.people = np.zeros((0, 2)) if people is None else people
-
-    def named_footprints(self, sim: Sim) -> list[tuple[str, Footprint]]:
-        return super().named_footprints(sim) + list(zip(OBJECTS, self.objects, strict=True))
-
-    def grid(self, sim: Sim, margin: float | None = None):  # noqa: ANN201 - GridPlanner's type
-        return block_people(super().grid(sim, margin), self.people, BYSTANDER_CLEARANCE)
+def _planner(layout: OfficeLayout, objects: list[Footprint],
+             people: np.ndarray | None = None) -> PeopleAwarePlanner:
+    """Office A* around this episode's floor objects, keeping clear of the bystander."""
+    crowd = np.zeros((0, 2)) if people is None else people
+    return PeopleAwarePlanner(layout, lambda _sim: crowd, BYSTANDER_CLEARANCE,
+                              extra=list(zip(OBJECTS, objects, strict=True)))
 
 
 class FindObject(Task):
@@ -154,7 +146,7 @@ class FindObject(Task):
             sim.set_static_pose(name, np.array([xy[0], xy[1], 0.0]), yaw)
             self.footprints.append(Footprint(xy, np.full(2, HALF[kind]), yaw))
         self.target = int(rng.integers(len(KINDS)))
-        planner = _Planner(self.layout, self.footprints)
+        planner = _planner(self.layout, self.footprints)
         grid = planner.grid(sim)
         target = spots[self.target]
         start = None
@@ -191,7 +183,7 @@ class FindObject(Task):
                 continue
             if any(np.linalg.norm(xy - p) < 0.6 for p in spots):
                 continue
-            planner = _Planner(self.layout, self.footprints, xy[None])
+            planner = _planner(self.layout, self.footprints, xy[None])
             if planner.length(sim, np.array([*start, 0.0]), np.array([*target, 0.0])) \
                     <= 2.0 * straight + 1.0:
                 self.person.place(xy, float(rng.uniform(-np.pi, np.pi)))
@@ -229,7 +221,7 @@ class FindObject(Task):
 
     def expert(self, sim: Sim) -> Expert:
         """Privileged: it knows where the object is; A* to a free spot beside it, facing it."""
-        planner = _Planner(self.layout, self.footprints, self.people(sim))
+        planner = _planner(self.layout, self.footprints, self.people(sim))
         grid = planner.grid(sim)
         goal = approach_pose(grid, self._xy(sim, self.target), STANDOFF, sim.robot_base()[:2])
         return go_to_expert(self.layout, lambda _sim: goal, tol=0.03,

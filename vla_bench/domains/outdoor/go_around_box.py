@@ -30,18 +30,6 @@ GOAL_RADIUS = 0.45  # m from a flag to the pelvis
 START_V = 0.5  # start up to this far off the course axis
 
 
-class _Planner(GridPlanner):
-    """Grid A* over the landmarks plus this episode's two boxes."""
-
-    def __init__(self, layout: OutdoorLayout, boxes: list[Footprint]) -> None:
-        super().__init__(layout)
-        self.boxes = boxes
-
-    def named_footprints(self, sim: Sim) -> list[tuple[str, Footprint]]:
-        extra = [(name, fp) for name, fp in zip(BOXES, self.boxes, strict=True)]
-        return super().named_footprints(sim) + extra
-
-
 class GoAroundBox(Task):
     """Go around the named box and continue to the flag behind it.
 
@@ -184,7 +172,7 @@ class GoAroundBox(Task):
             q = sim.model.body_quat[b]
             boxes.append(Footprint(sim.model.body_pos[b][:2].copy(), self.halves[k][:2],
                                    float(2 * np.arctan2(q[3], q[0]))))
-        planner = _Planner(self.layout, boxes)
+        planner = GridPlanner(self.layout, extra=list(zip(BOXES, boxes, strict=True)))
         flag = self._flag_xy(sim, self.target)
         goal = np.array([flag[0], flag[1], self.course.yaw])
         return Expert([Navigate(lambda _sim: goal, tol=0.04, planner=planner, max_steps=400),

@@ -31,18 +31,6 @@ START_V = 0.4
 MAX_DETOUR = 1.5  # planned path at most this many course lengths: a way through the field
 
 
-class _Planner(GridPlanner):
-    """Grid A* over the landmarks plus this episode's obstacles."""
-
-    def __init__(self, layout: OutdoorLayout, obstacles: list[Footprint]) -> None:
-        super().__init__(layout)
-        self.obstacles = obstacles
-
-    def named_footprints(self, sim: Sim) -> list[tuple[str, Footprint]]:
-        names = OBSTACLES + tuple(f"cone_zone_{k}" for k in range(len(CONES)))
-        return super().named_footprints(sim) + list(zip(names, self.obstacles, strict=False))
-
-
 class NavigateObstacles(Task):
     """Walk to the {color} cone without touching any obstacle.
 
@@ -194,11 +182,13 @@ class NavigateObstacles(Task):
                           progress={"distance_to_cone_m": dist[self.target],
                                     "obstacle_contact": float(self.touched)})
 
-    def _planner(self, sim: Sim) -> _Planner:
+    def _planner(self, sim: Sim) -> GridPlanner:
         # The other cones' goal zones are kept clear too: passing through one ends the episode.
         others = [Footprint(self._cone_xy(sim, k), np.full(2, GOAL_RADIUS + 0.1 - ROBOT_RADIUS),
                             self.course.yaw) for k in range(len(CONES)) if k != self.target]
-        return _Planner(self.layout, self.footprints + others)
+        names = [*OBSTACLES, *(f"cone_zone_{k}" for k in range(len(others)))]
+        return GridPlanner(self.layout, extra=list(zip(names, self.footprints + others,
+                                                       strict=True)))
 
     def _goal(self, sim: Sim) -> np.ndarray:
         cone = self._cone_xy(sim, self.target)

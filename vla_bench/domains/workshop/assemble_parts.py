@@ -5,7 +5,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.conventions import CONTACT_WORLD
+from vla_bench.conventions import CONTACT_WORLD, yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
@@ -172,7 +172,7 @@ class AssembleParts(Task):
         for kind, y, color in zip(_PEGS, ys, colors, strict=True):
             x = front + rng.uniform(0.12, 0.17)
             sim.set_free_pose(_peg(kind), np.array([x, y, top + PEG_GRASP + 0.0005]),
-                              _yaw_quat(rng.uniform(-np.pi, np.pi)))
+                              yaw_quat(rng.uniform(-np.pi, np.pi)))
             sim.set_rgba(_peg(kind), props.COLORS[color])
         self.target = str(rng.choice(_SOCKETS))  # the named peg's kind = its socket's kind
         color = colors[_PEGS.index(self.target)]
@@ -245,7 +245,3 @@ class AssembleParts(Task):
             Reach("right", lambda s: s.body_pos(socket) + np.array([-0.12, 0.0, 0.15]), rot,
                   tol=0.03, max_steps=1000),
         ])
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])

@@ -6,6 +6,7 @@ import mujoco
 import numpy as np
 
 from vla_bench.control.controller import yaw_matrix
+from vla_bench.conventions import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
@@ -136,7 +137,7 @@ class CollaborateAssembly(Task):
             y = origins[int(order[k])]
             x = front + rng.uniform(0.1, 0.14)
             sim.set_free_pose(name, np.array([x, y, top + GRASP_H + 0.0005]),
-                              _yaw_quat(rng.uniform(-0.08, 0.08)))
+                              yaw_quat(rng.uniform(-0.08, 0.08)))
             sim.set_rgba(f"{name}_board", props.COLORS[colors[k]])
         k = int(rng.integers(2))
         self.target, self.other = _PLANKS[k], _PLANKS[1 - k]
@@ -252,8 +253,3 @@ class CollaborateAssembly(Task):
             Reach("right", lambda s: s.tcp("right"), rot, tol=0.0, max_steps=10_000,
                   freeze=True),
         ])
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
-

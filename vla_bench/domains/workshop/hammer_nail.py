@@ -8,10 +8,18 @@ import mujoco
 import numpy as np
 
 from vla_bench.control.controller import Controller, yaw_matrix
-from vla_bench.conventions import CONTACT_WORLD
+from vla_bench.conventions import CONTACT_WORLD, yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
-from vla_bench.experts.base import (Command, Expert, Grip, Navigate, Phase, Reach, Retry,
-                                    grasp_rotation)
+from vla_bench.experts.base import (
+    Command,
+    Expert,
+    Grip,
+    Navigate,
+    Phase,
+    Reach,
+    Retry,
+    grasp_rotation,
+)
 from vla_bench.experts.manipulation import in_front_of, raised, stand_at
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
@@ -134,14 +142,14 @@ class HammerNail(Task):
         sd_xy = np.array([front + rng.uniform(0.38, 0.5), center[1] + rng.uniform(-0.6, 0.5)])
         mid = sim.model.body_mocapid[sim.body_id(_BOARD)]
         sim.data.mocap_pos[mid] = (board_xy[0], board_xy[1], top)
-        sim.data.mocap_quat[mid] = _yaw_quat(rng.uniform(-0.2, 0.2))
+        sim.data.mocap_quat[mid] = yaw_quat(rng.uniform(-0.2, 0.2))
         j = sim.joint_id(_SLIDE)
         sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
         sim.data.qvel[sim.model.jnt_dofadr[j]] = 0.0
         sim.set_free_pose(_HAMMER, np.array([*hammer_xy, top + HAMMER_GRASP + 0.0005]),
-                          _yaw_quat(rng.uniform(-0.4, 0.4)))
+                          yaw_quat(rng.uniform(-0.4, 0.4)))
         sim.set_free_pose("screwdriver", np.array([*sd_xy, top + 0.0135]),
-                          _yaw_quat(rng.uniform(-np.pi, np.pi)))
+                          yaw_quat(rng.uniform(-np.pi, np.pi)))
         self.top = top
         base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
         sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
@@ -233,7 +241,3 @@ class Strike(Phase):
         pos_r = yaw_matrix(yaw).T @ (goal - np.array([x, y, 0.0]))
         done = self.task.depth(sim) >= DRIVE_DEPTH + 0.003
         return Command(base=np.zeros(3), tcp={"right": (pos_r, self.rot)}, speed=1.0), done
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from vla_bench.conventions import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert
@@ -112,17 +113,17 @@ class PlaceBoltInContainer(Task):
             for part in _CONTAINER_WALLS:
                 sim.set_rgba(f"{box}_{part}", rgba)
             sim.set_free_pose(box, np.array([xy[0], xy[1], top + 0.001]),
-                              _yaw_quat(rng.uniform(-0.3, 0.3)))
+                              yaw_quat(rng.uniform(-0.3, 0.3)))
         self.target_color = colors[int(rng.integers(N_CONTAINERS))]
         self.target = self.containers[colors.index(self.target_color)]
 
         self._shade(sim, rng, self.bolt, ("head_0", "head_1", "head_2", "shaft"), 0.0)
         sim.set_free_pose(self.bolt, np.array([bolt_xy[0], bolt_xy[1], top + BOLT_GRASP_HEIGHT
-                                               + 0.0005]), _yaw_quat(rng.uniform(-np.pi, np.pi)))
+                                               + 0.0005]), yaw_quat(rng.uniform(-np.pi, np.pi)))
         heights = {"nut": 0.0005, "washer": 0.0005, "screw": 0.0072}
         for item, xy in zip(self.distractors, hw_xy):
             sim.set_free_pose(item, np.array([xy[0], xy[1], top + heights[item]]),
-                              _yaw_quat(rng.uniform(-np.pi, np.pi)))
+                              yaw_quat(rng.uniform(-np.pi, np.pi)))
         self._shade(sim, rng, "nut", ("0", "1", "2"), -0.08)
 
         base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
@@ -212,7 +213,3 @@ class PlaceBoltInContainer(Task):
     def expert(self, sim: Sim) -> Expert:
         """Walk to the bolt, pinch its shaft from the front, carry it over the container, drop."""
         return pick_and_place_expert(self.bolt, self.target, release_height=RELEASE_HEIGHT)
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])

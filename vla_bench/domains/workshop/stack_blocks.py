@@ -5,9 +5,10 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.domains.kitchen.pick_and_place import GRASP_MIN_HEIGHT, pick_phases, place_phases
+from vla_bench.conventions import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import Expert, PosFn
+from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases, place_phases
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
@@ -95,7 +96,7 @@ class StackBlocks(Task):
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
             sim.set_rgba(name, rgba)
             pos = np.array([front + rng.uniform(0.10, 0.15), y, top + HALF + 0.001])
-            sim.set_free_pose(name, pos, _yaw_quat(rng.uniform(-0.2, 0.2)))
+            sim.set_free_pose(name, pos, yaw_quat(rng.uniform(-0.2, 0.2)))
         self.color_of = dict(zip(_BLOCKS, colors, strict=True))
         order = rng.permutation(N_BLOCKS)
         self.order = [_BLOCKS[int(i)] for i in order[:3]]  # bottom, middle, top
@@ -173,7 +174,3 @@ class StackBlocks(Task):
         second = pick_phases(top, up, start=len(first), grasp_back=0.0)
         second += place_phases(onto(middle, top))
         return Expert(first + second)
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])

@@ -8,10 +8,10 @@ import mujoco
 import numpy as np
 
 from vla_bench.control.controller import BASE_SCALE, Controller, yaw_matrix
-from vla_bench.domains.kitchen.pick_and_place import pick_phases
+from vla_bench.conventions import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import Command, Expert, Navigate, Phase, PosFn, Reach, grasp_rotation
-from vla_bench.experts.manipulation import REACH
+from vla_bench.experts.manipulation import REACH, pick_phases
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
@@ -144,13 +144,13 @@ class UseTool(Task):
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
             sim.set_rgba(name, rgba)
             pos = np.array([self.front + rng.uniform(*START_DEPTH), ys[k], top + BLOCK_HALF])
-            sim.set_free_pose(name, pos, _yaw_quat(rng.uniform(-0.3, 0.3)))
+            sim.set_free_pose(name, pos, yaw_quat(rng.uniform(-0.3, 0.3)))
         for tool, k in zip(TOOLS, slots[N_BLOCKS:], strict=True):
             pos = np.array([self.front + rng.uniform(0.08, 0.12), ys[k],
                             top + GRIP_Z - FOOT_GAP + 0.001])
             tilt = np.array([np.cos(_REST_TILT / 2), 0.0, np.sin(_REST_TILT / 2), 0.0])
             quat = np.empty(4)
-            mujoco.mju_mulQuat(quat, _yaw_quat(rng.uniform(-0.08, 0.08)), tilt)
+            mujoco.mju_mulQuat(quat, yaw_quat(rng.uniform(-0.08, 0.08)), tilt)
             sim.set_free_pose(tool, pos, quat)
         self.color_of = dict(zip(_BLOCKS, colors, strict=True))
         self.target = _BLOCKS[int(rng.integers(N_BLOCKS))]
@@ -264,7 +264,3 @@ class PullBack(Phase):
         base = np.zeros(3) if done else np.array([-self.speed / BASE_SCALE[0], 0.0, 0.0])
         return Command(base=base, tcp={"right": (self._hold.copy(), grasp_rotation(0.15))},
                        speed=0.5), done
-
-
-def _yaw_quat(yaw: float) -> np.ndarray:
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
