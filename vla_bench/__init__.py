@@ -1,7 +1,8 @@
 """vla_bench: a humanoid Vision-Language-Action benchmark in MuJoCo.
 
-``import vla_bench`` registers the Gymnasium ids (``VLA-Kitchen-v1`` …) and imports nothing
-heavy: tasks, renderers and policies load when an env or policy is made.
+``import vla_bench`` registers the built-in tasks and their Gymnasium ids (``VLA-Kitchen-v1``
+…). It imports numpy, MuJoCo and Gymnasium, never torch, matplotlib or the dataset writers:
+renderers, policies and reports load when they are used.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from vla_bench.errors import (
     UnknownNameError,
     VlaBenchError,
 )
-from vla_bench.registry import TASKS, env_ids, make, register_envs
+from vla_bench import registry
+from vla_bench.registry import env_ids, make, register_task
 
 __version__ = "0.1.0"
 
-register_envs()
+registry.register_envs()
+TASKS = registry.TASKS  # after discovery: every built-in task
 
 __all__ = [
     "TASKS",
@@ -29,4 +32,5 @@ __all__ = [
     "__version__",
     "env_ids",
     "make",
+    "register_task",
 ]

@@ -28,8 +28,6 @@ from __future__ import annotations
 import string
 from typing import Final
 
-import numpy as np
-
 PHYSICS_DT: Final = 0.002
 CONTROL_HZ: Final = 20
 SUBSTEPS: Final = round(1.0 / (CONTROL_HZ * PHYSICS_DT))
@@ -38,10 +36,6 @@ CONTROL_DT: Final = SUBSTEPS * PHYSICS_DT
 DEFAULT_IMAGE_SIZE: Final = (224, 224)  # (height, width), the seeds' size
 QUAT_ORDER: Final = "wxyz"
 
-
-def yaw_quat(yaw: float) -> np.ndarray:
-    """Quaternion (``QUAT_ORDER``) of a rotation by ``yaw`` radians about the world z-axis."""
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
 
 DEPTH_UNITS: Final = "m"
 IMAGE_ORIGIN: Final = "top-left"
@@ -96,10 +90,15 @@ INFO_SOCIAL: Final = "social"  # {distance_m, approach_speed, facing_cos}, only 
 SPLITS: Final = ("train", "test_seen", "unseen_objects", "unseen_phrasings", "unseen_layouts",
                  "cross_domain")
 
-# Contact bitmasks. The ground (floor, terrain) has its own bit so that a kinematically
-# carried robot's feet can skip the ground while its legs still hit furniture.
+# Contact bitmasks, all allocated here (a geom collides with another when one's contype
+# shares a bit with the other's conaffinity). The ground (floor, terrain) has its own bit so
+# that a kinematically carried robot's feet can skip the ground while its legs still hit
+# furniture; the others separate special materials from everything else.
 CONTACT_WORLD: Final = 1
 CONTACT_GROUND: Final = 2
+CONTACT_LIQUID: Final = 4  # water particles: glasses, bottle, counter and each other
+CONTACT_VEG: Final = 8  # vegetable halves: the blade cuts through until the weld breaks
+CONTACT_BLADE: Final = 16  # the knife's blade
 
 # Geom groups. Rendering shows only VISIBLE_GROUPS; robot collision meshes live in group 0
 # and guides/sites in 3–5, none of which the cameras draw.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,11 +16,12 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
-from vla_bench.control.controller import GRIPPER_STROKE, Controller, action_layout
+from vla_bench.control.controller import Controller, action_layout
 from vla_bench.errors import ConfigError, InvalidActionError, UnknownNameError
-from vla_bench.registry import find_task
+from vla_bench.registry import TaskEntry, find_task
 from vla_bench.robots import get_robot
 from vla_bench.robots.adapter import PREFIX, SIDES, resolve_handles
+from vla_bench.randomization import Randomization, Randomizer
 from vla_bench.safety import SafetyMonitor
 from vla_bench.scene import compose
 from vla_bench.scene.layouts import make_layout
@@ -28,6 +30,11 @@ from vla_bench.task import Evaluation, Task
 
 CAMERAS = ("head", "wrist_right", "wrist_left", "external")
 _SETTLE_STEPS = 50  # physics steps after placing objects, so they rest before step 0
+
+
+def task_prefix(name: str) -> str:
+    """The name prefix a task's scene elements get: ``CutVegetable`` -> ``cut_vegetable/``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + "/"
 
 
 class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
@@ -89,8 +96,6 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self.split = split
         if split == "unseen_phrasings":
             phrasing = "test"
-        from vla_bench.randomization import Randomization, Randomizer
-
         self.randomization = Randomization.from_mapping(randomize)
         entries = [find_task(t, domain) for t in tasks]
         if task is not None:
@@ -105,16 +110,37 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
 
         self.layout = make_layout(domain)
         self.layout.held_out = split == "unseen_layouts"
-        spec = compose.new_scene(f"vla_{domain}", high_quality=high_quality)
+        spec, task_bodies = self._build_scene(entries, high_quality, floating, mesh_keep)
+        self._compile(spec, control_mode, floating)
+        self._index_tasks(task_bodies)
+        self.action_layout = action_layout(control_mode, self.handles)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (len(self.action_layout),), np.float32)
+        self.state_layout = self._state_layout()
+        self.observation_space = gym.spaces.Dict(self._obs_spaces())
+        self.task: Task = self.tasks[0]
+        self._task_sim = self._task_sims[0]
+        self.task_description = ""
+        self._steps = 0
+        self._success_once = False
+        self._expert = None
+        self._warnings0 = self.data.warning.number.copy()
+        self._person_distance: float | None = None
+
+    # -- construction steps --------------------------------------------------------------
+    def _build_scene(self, entries: list[TaskEntry], high_quality: bool, floating: bool,
+                     mesh_keep: float) -> tuple[mujoco.MjSpec, list[set[str]]]:
+        """Layout, then each task under its own name prefix, distractors, the robot."""
+        spec = compose.new_scene(f"vla_{self.domain}", high_quality=high_quality)
         self.layout.build(spec)
         self.tasks: list[Task] = []
         task_bodies: list[set[str]] = []
         for entry in entries:
             task_obj = entry.load()(self.layout)
-            task_obj.held_out_objects = split == "unseen_objects"
-            before = {b.name for b in spec.bodies}
+            task_obj.held_out_objects = self.split == "unseen_objects"
+            before = compose.named_elements(spec)
             task_obj.build(spec)
-            task_bodies.append({b.name for b in spec.bodies} - before)
+            renames = compose.prefix_new_elements(spec, before, task_prefix(entry.name))
+            task_bodies.append(set(renames.get("bodies", {}).values()))
             self.tasks.append(task_obj)
         self.task_entries = entries
         if self.randomization.n_distractors:
@@ -123,57 +149,45 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             for i in range(self.randomization.n_distractors):
                 distractor(spec, f"distractor_{i}", DISTRACTOR_SHAPES[i % len(DISTRACTOR_SHAPES)])
         compose.attach_robot(spec, self.robot_model, floating=floating, mesh_keep=mesh_keep)
+        return spec, task_bodies
+
+    def _compile(self, spec: mujoco.MjSpec, control_mode: str, floating: bool) -> None:
+        """Model, data, robot handles, the shared :class:`Sim`, controller and safety monitor."""
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
-        # Static bodies as built: every reset restores them, so a task that moves its own
-        # props into the scene (others keep theirs parked) leaves nothing behind for the next
-        # episode's task.
-        self._body_pos0 = self.model.body_pos.copy()
-        self._body_quat0 = self.model.body_quat.copy()
         self.handles = resolve_handles(self.model, self.robot_model, floating)
         self.base_height = self._standing_offset()
-        self.sim = Sim(self.model, self.data, self.handles, self.layout.ground_height)
+        # The ledger inside holds the compiled model: every reset restores it in one go.
+        self._sim = Sim(self.model, self.data, self.handles, self.layout.ground_height)
         self.controller = Controller(self.model, self.handles, control_mode,
                                      self.layout.ground_height, self.base_height)
         ground = np.array([g for g in range(self.model.ngeom)
                            if self.model.geom_contype[g] == cv.CONTACT_GROUND])
         self.safety = SafetyMonitor(self.model, self.handles, ground)
         self._camera_ids = {c: self._resolve_camera(c) for c in self.cameras}
-        self._task_free_joints = [self._free_joints(names) for names in task_bodies]
-        self._task_mocap = [[self.model.body_mocapid[b] for b in self._body_ids(names)
-                             if self.model.body_mocapid[b] >= 0] for names in task_bodies]
-        # Static bodies a task moves (obstacles, flags) must not linger into the next episode.
-        self._body_pose0 = (self.model.body_pos.copy(), self.model.body_quat.copy())
-        # Task props are never recoloured as scenery: instructions may name their colours.
-        task_geoms = np.flatnonzero(np.isin(self.model.geom_bodyid,
-                                            list(self._body_ids(set().union(*task_bodies)))))
-        self._randomizer = Randomizer(self.model, self.randomization,
-                                      np.union1d(self.handles.geom_ids, task_geoms))
-        held = {b for t in self.tasks for b in t.held_out_bodies}
-        self._held_out_geoms = np.array(
-            [g for g in range(self.model.ngeom) if self.model.geom_group[g] == cv.GROUP_SCENE
-             and mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_BODY,
-                                   self.model.geom_bodyid[g]) in held], int)
-        self._held_out_rgba0 = self.model.geom_rgba[self._held_out_geoms].copy()
         self._vel6 = np.zeros(6)
         self._tcp_ids = np.array([self.handles.tcp_sites[s] for s in SIDES])
         self._finger_adr = np.concatenate([self.handles.gripper_qpos_adr[s] for s in SIDES])
         self._renderer = None
         self._video_renderer = None
 
-        self.action_layout = action_layout(control_mode, self.handles)
-        self.action_space = gym.spaces.Box(-1.0, 1.0, (len(self.action_layout),), np.float32)
-        self.state_layout = self._state_layout()
-        self.observation_space = gym.spaces.Dict(self._obs_spaces())
-        self.task: Task = self.tasks[0]
-        self.task_description = ""
-        self._steps = 0
-        self._success_once = False
-        self._expert = None
-        self._warnings0 = self.data.warning.number.copy()
-        self._person_distance: float | None = None
+    def _index_tasks(self, task_bodies: list[set[str]]) -> None:
+        """Per task: its scoped Sim, its free props and mocap bodies (for parking)."""
+        self._task_sims = [self._sim.scoped(task_prefix(t.name)) for t in self.tasks]
+        self._task_free_joints = [self._free_joints(names) for names in task_bodies]
+        self._task_mocap = [[self.model.body_mocapid[b] for b in self._body_ids(names)
+                             if self.model.body_mocapid[b] >= 0] for names in task_bodies]
+        # Task props are never recoloured as scenery: instructions may name their colours.
+        task_geoms = np.flatnonzero(np.isin(self.model.geom_bodyid,
+                                            list(self._body_ids(set().union(*task_bodies)))))
+        self._randomizer = Randomizer(self._sim, self.randomization,
+                                      np.union1d(self.handles.geom_ids, task_geoms))
 
-    # -- construction helpers ------------------------------------------------------------
+    @property
+    def sim(self) -> Sim:
+        """The simulation as the current task sees it (its own names first, then the scene's)."""
+        return self._task_sim
+
     @staticmethod
     def _check_args(control_mode: str, cameras: Sequence[str], image_size: Sequence[int],
                     phrasing: str, render_mode: str | None, mesh_keep: float) -> None:
@@ -220,7 +234,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                                        strict=True):
             active = task is self.task
             for j in joints:
-                m.body_gravcomp[m.jnt_bodyid[j]] = 0.0 if active else 1.0
+                self._sim.set_gravcomp(int(m.jnt_bodyid[j]), 0.0 if active else 1.0)
                 if not active:
                     adr, dof = m.jnt_qposadr[j], m.jnt_dofadr[j]
                     d.qpos[adr: adr + 7] = (*next(slots), 1.0, 0.0, 0.0, 0.0)
@@ -233,11 +247,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         """Give the task's ``held_out_bodies`` colours no training episode shows."""
         from vla_bench.scene.props import COLORS, HELD_OUT_COLORS
 
+        sim = self._task_sim
         for body in self.task.held_out_bodies:
             rgba = COLORS[HELD_OUT_COLORS[int(rng.integers(len(HELD_OUT_COLORS)))]]
-            for g in self.sim.body_geoms(body):
-                if self.model.geom_group[g] == cv.GROUP_SCENE:
-                    self.model.geom_rgba[g] = rgba
+            geoms = sim.body_geoms(body)
+            sim.set_rgba(geoms[self.model.geom_group[geoms] == cv.GROUP_SCENE], rgba)
 
     def _resolve_camera(self, name: str) -> int:
         full = name if name == "external" else PREFIX + name
@@ -289,32 +303,28 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             names = [e.name for e in self.task_entries]
             if options["task"] not in names:
                 raise UnknownNameError("task", str(options["task"]), names)
-            self.task = self.tasks[names.index(options["task"])]
+            index = names.index(options["task"])
         else:
-            self.task = self.tasks[int(rng.integers(len(self.tasks)))]
+            index = int(rng.integers(len(self.tasks)))
+        self.task, self._task_sim = self.tasks[index], self._task_sims[index]
         m, d, h = self.model, self.data, self.handles
-        self._randomizer.restore()
-        m.body_pos[:], m.body_quat[:] = self._body_pose0
+        self._randomizer.run_reset_hooks()
+        self._sim.ledger.restore()  # every model edit of the last episode, undone at once
         mujoco.mj_resetData(m, d)
-        m.body_pos[:] = self._body_pos0
-        m.body_quat[:] = self._body_quat0
         d.qpos[h.qpos_adr] = h.home_qpos
-        if h.floating:
-            d.qpos[h.base_qpos_adr[2]] = self.base_height
-        else:
-            d.qpos[h.base_qpos_adr[2]] = self.base_height
+        d.qpos[h.base_qpos_adr[2]] = self.base_height
         for side in SIDES:
-            d.qpos[h.gripper_qpos_adr[side]] = 0.045
+            d.qpos[h.gripper_qpos_adr[side]] = self.robot_model.gripper_stroke
         if len(self.tasks) > 1:
             self._park_inactive_props()
-        self.model.geom_rgba[self._held_out_geoms] = self._held_out_rgba0
-        self.layout.initialize(self.sim, rng)
-        self.instruction = self.task.initialize(self.sim, rng, self.phrasing)
+        self.layout.initialize(self._sim, rng)
+        sim = self._task_sim
+        self.instruction = self.task.initialize(sim, rng, self.phrasing)
         self.task_description = self.instruction
         if self.split == "unseen_objects":
             self._paint_held_out(rng)
         if self.randomization.active:
-            self._randomizer.apply(rng, self.sim, self.layout)
+            self._randomizer.apply(rng, self._sim, self.layout)
         # Both base kinds keep x, y, z in base_qpos_adr[:3]; on terrain (outdoor) a free pelvis
         # must start on the ground too, not with its feet sunk into the heightfield.
         x, y = d.qpos[h.base_qpos_adr[0]], d.qpos[h.base_qpos_adr[1]]
@@ -328,14 +338,16 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._expert = None
         self._warnings0 = d.warning.number.copy()
         self._person_distance = None
-        evaluation = self.task.evaluate(self.sim)
+        for monitor in self.task.monitors():
+            monitor.reset(sim)
+        evaluation = self.task.evaluate(sim)
         return self._observation(), self._info(evaluation, None, None)
 
     def step(self, action: np.ndarray) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         """Advance one control step (``SUBSTEPS`` physics steps) with ``action`` held."""
         action = self._validate(action)
-        m, d = self.model, self.data
-        self.task.advance(self.sim)
+        m, d, sim = self.model, self.data, self._task_sim
+        self.task.advance(sim)
         self.controller.apply(action, d)
         mujoco.mj_step(m, d, cv.SUBSTEPS)
         self._steps += 1
@@ -343,7 +355,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         if sim_error:
             evaluation = Evaluation(success=False, failure=True, failure_reason="sim_error")
         else:
-            evaluation = self.task.evaluate(self.sim)
+            for monitor in self.task.monitors():
+                monitor.update(sim)
+            evaluation = self.task.evaluate(sim)
         self._success_once |= evaluation.success
         terminated = bool(evaluation.success or evaluation.failure)
         truncated = (not terminated) and self._steps >= self.task.max_episode_steps
@@ -374,8 +388,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
     def expert_action(self) -> np.ndarray:
         """The task's scripted expert's next action (privileged state; the traditional baseline)."""
         if self._expert is None:
-            self._expert = self.task.expert(self.sim)
-        return self._expert.act(self.sim, self.controller, self.control_mode)
+            self._expert = self.task.expert(self._task_sim)
+        return self._expert.act(self._task_sim, self.controller, self.control_mode)
 
     # -- internals -----------------------------------------------------------------------
     def _validate(self, action: Any) -> np.ndarray:
@@ -444,7 +458,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         x, y, z = d.xpos[pelvis]
         rot = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # world -> robot frame
         tcp = (d.site_xpos[self._tcp_ids] - np.array([x, y, 0.0])) @ rot.T
-        opening = d.qpos[self._finger_adr].reshape(2, 2).mean(1) / GRIPPER_STROKE
+        opening = d.qpos[self._finger_adr].reshape(2, 2).mean(1) / self.robot_model.gripper_stroke
         head = np.array([(rot @ lin)[0], (rot @ lin)[1], wz, z - self.layout.ground_height(x, y),
                          -mat[2, 0], -mat[2, 1], -mat[2, 2]])
         return np.concatenate([head, d.qpos[h.qpos_adr], d.qvel[h.dof_adr],
@@ -487,7 +501,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
 
     def _social(self) -> dict[str, float] | None:
         """Distance, approach speed and facing towards the nearest simulated person."""
-        people = self.task.people(self.sim)
+        people = self.task.people(self._task_sim)
         if len(people) == 0:
             return None
         pelvis = self.data.xpos[self.handles.pelvis_body]

@@ -27,7 +27,7 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
-from vla_bench.conventions import yaw_quat
+from vla_bench.geometry import yaw_quat
 from vla_bench.errors import ConfigError, UnknownNameError
 from vla_bench.experts.navigation import Grid, GridPlanner
 from vla_bench.scene import compose as c

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import mujoco
 import numpy as np
 
 from vla_bench.errors import ConfigError
+from vla_bench.geometry import yaw_quat
+
+if TYPE_CHECKING:
+    from vla_bench.sim import Sim
 
 KNOBS = ("lighting", "colors", "camera", "distractors")
 MAX_DISTRACTORS = 4
@@ -66,16 +71,11 @@ class Randomization:
 class Randomizer:
     """Applies a :class:`Randomization` to one compiled model."""
 
-    def __init__(self, model: mujoco.MjModel, spec: Randomization, robot_geoms: np.ndarray) -> None:
-        self.model, self.spec = model, spec
-        self._nominal = {
-            "light_diffuse": model.light_diffuse.copy(),
-            "light_ambient": model.light_ambient.copy(),
-            "light_dir": model.light_dir.copy(),
-            "cam_pos": model.cam_pos.copy(),
-            "cam_quat": model.cam_quat.copy(),
-            "geom_rgba": model.geom_rgba.copy(),
-        }
+    def __init__(self, sim: Sim, spec: Randomization, robot_geoms: np.ndarray) -> None:
+        model = sim.model
+        self.sim, self.model, self.spec = sim, model, spec
+        # The fields edited here (lights, cameras, colours, headlight) are in the sim's
+        # ledger, which the env restores at every reset: nothing to undo here.
         self._headlight = (model.vis.headlight.diffuse.copy(), model.vis.headlight.ambient.copy())
         # Scenery only: free objects keep their colours, which instructions refer to.
         free_bodies = model.jnt_bodyid[model.jnt_type == mujoco.mjtJoint.mjJNT_FREE]
@@ -85,17 +85,13 @@ class Randomizer:
         # undo here so a perturbed model never leaks into the next episode, wrapped or not.
         self.reset_hooks: list[Callable[[], None]] = []
 
-    def restore(self) -> None:
-        """Run the reset hooks, then put every field this class edits back to its compiled value."""
+    def run_reset_hooks(self) -> None:
+        """Undo evaluation perturbations (registered hooks), before the ledger restores."""
         for hook in self.reset_hooks:
             hook()
-        if not self.spec.active:
-            return
-        for name, value in self._nominal.items():
-            getattr(self.model, name)[:] = value
-        self.model.vis.headlight.diffuse[:], self.model.vis.headlight.ambient[:] = self._headlight
 
-    def apply(self, rng: np.random.Generator, sim: object = None, layout: object = None) -> None:
+    def apply(self, rng: np.random.Generator, sim: Sim | None = None, layout: object = None
+              ) -> None:
         """Draw this episode's lighting, colours, cameras and clutter (after the task set-up)."""
         s, m = self.spec, self.model
         if s.n_distractors and sim is not None and layout is not None:
@@ -103,29 +99,33 @@ class Randomizer:
         if s.lighting:
             nl = m.nlight
             gain = rng.uniform(1 - 0.6 * s.lighting, 1 + 0.6 * s.lighting, nl + 1)
-            m.light_diffuse[:] = np.clip(m.light_diffuse * gain[:nl, None], 0, 1)
-            m.light_ambient[:] = np.clip(m.light_ambient * gain[:nl, None], 0, 1)
+            self.sim.ledger.write("light_diffuse", slice(None), np.clip(m.light_diffuse * gain[:nl, None], 0, 1))
+            self.sim.ledger.write("light_ambient", slice(None), np.clip(m.light_ambient * gain[:nl, None], 0, 1))
             tilt = rng.uniform(-0.5 * s.lighting, 0.5 * s.lighting, (nl, 3))
             dirs = m.light_dir + tilt
-            m.light_dir[:] = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
+            self.sim.ledger.write("light_dir", slice(None),
+                                 dirs / np.linalg.norm(dirs, axis=1, keepdims=True))
             m.vis.headlight.diffuse[:] = np.clip(self._headlight[0] * gain[-1], 0, 1)
             m.vis.headlight.ambient[:] = np.clip(self._headlight[1] * gain[-1], 0, 1)
         if s.colors:
             g = self._scene_geoms
             shift = rng.uniform(-0.25 * s.colors, 0.25 * s.colors, (len(g), 3))
-            m.geom_rgba[g, :3] = np.clip(m.geom_rgba[g, :3] + shift, 0, 1)
+            rgba = m.geom_rgba[g].copy()
+            rgba[:, :3] = np.clip(rgba[:, :3] + shift, 0, 1)
+            self.sim.set_rgba(g, rgba)
         if s.camera:
             nc = m.ncam
-            m.cam_pos[:] += rng.uniform(-0.02 * s.camera, 0.02 * s.camera, (nc, 3))
+            self.sim.ledger.write("cam_pos", slice(None), m.cam_pos + rng.uniform(
+                -0.02 * s.camera, 0.02 * s.camera, (nc, 3)))
             angles = np.deg2rad(rng.uniform(-3 * s.camera, 3 * s.camera, (nc, 3)))
             for c in range(nc):
                 turn = np.empty(4)
                 mujoco.mju_euler2Quat(turn, angles[c], "xyz")
                 out = np.empty(4)
                 mujoco.mju_mulQuat(out, m.cam_quat[c], turn)
-                m.cam_quat[c] = out
+                self.sim.ledger.write("cam_quat", c, out)
 
-    def _place_distractors(self, rng: np.random.Generator, sim: object, layout: object) -> None:
+    def _place_distractors(self, rng: np.random.Generator, sim: Sim, layout: object) -> None:
         from vla_bench.scene.props import COLORS
 
         region = layout.distractor_surface(sim)  # type: ignore[attr-defined]
@@ -133,15 +133,15 @@ class Randomizer:
         names = [f"distractor_{i}" for i in range(self.spec.n_distractors)]
         if region is None:
             for i, name in enumerate(names):  # parked: floating far away, out of view
-                sim.set_free_pose(name, np.array([300.0 + 2 * i, 300.0, 60.0]))  # type: ignore
-                m.body_gravcomp[sim.body_id(name)] = 1.0  # type: ignore[attr-defined]
+                sim.set_free_pose(name, np.array([300.0 + 2 * i, 300.0, 60.0]))
+                sim.set_gravcomp(name, 1.0)
             return
         lo, hi, top = region
         free = [j for j in range(m.njnt) if m.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE]
         taken = []
         for j in free:
             name = m.body(m.jnt_bodyid[j]).name
-            pos = sim.data.qpos[m.jnt_qposadr[j]: m.jnt_qposadr[j] + 3]  # type: ignore
+            pos = sim.data.qpos[m.jnt_qposadr[j]: m.jnt_qposadr[j] + 3]
             if not name.startswith("distractor_") and np.all(pos[:2] > lo - 0.15) \
                     and np.all(pos[:2] < hi + 0.15) and pos[2] > top - 0.1:
                 taken.append(np.array(pos[:2]))
@@ -153,7 +153,6 @@ class Randomizer:
                     break
             taken.append(xy)
             yaw = rng.uniform(-np.pi, np.pi)
-            sim.set_free_pose(name, np.array([xy[0], xy[1], top + 0.002]),  # type: ignore
-                              np.array([np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]))
-            m.body_gravcomp[sim.body_id(name)] = 0.0  # type: ignore[attr-defined]
-            m.geom_rgba[sim.body_geoms(name), :] = palette[int(rng.integers(len(palette)))]  # type: ignore
+            sim.set_free_pose(name, np.array([xy[0], xy[1], top + 0.002]), yaw_quat(yaw))
+            sim.set_gravcomp(name, 0.0)
+            sim.set_rgba(sim.body_geoms(name), palette[int(rng.integers(len(palette)))])

@@ -1,7 +1,10 @@
-"""Task and environment registry: plain data, cheap to import.
+"""Task and environment registry.
 
-Each task is one :class:`TaskEntry` (scene domain, name, ``"module:Class"`` entry point, family,
-step budget, and the group it is listed under). Gymnasium ids are derived from the table:
+Each task class registers itself with the :func:`register_task` decorator, which records one
+:class:`TaskEntry` (scene domain, name, ``"module:Class"`` entry point, family, step budget,
+and the group it is listed under): the class is the only place these are written.
+:func:`discover` imports the task modules under ``vla_bench.domains`` (numpy and MuJoCo, no
+torch). Gymnasium ids are derived from the entries:
 
 - the 16 *domain tasks* are listed under their domain: ``VLA-<Domain>-<Task>-v1``, and
   ``VLA-<Domain>-v1`` samples among them each episode;
@@ -9,18 +12,21 @@ step budget, and the group it is listed under). Gymnasium ids are derived from t
   are placed in a domain scene: ``VLA-<Family>-<Task>-v1``, and ``VLA-<Family>-v1`` samples
   among them (across scenes, see :mod:`vla_bench.multi_env`).
 
-Task modules are imported only when an env is made. A released id never changes behaviour: a
-change is a new version.
+A released id never changes behaviour: a change is a new version.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import gymnasium as gym
 
-from vla_bench.errors import UnknownNameError
+from vla_bench.errors import ConfigError, UnknownNameError
+
+T = TypeVar("T")
 
 VERSION = "v1"
 DOMAINS = ("kitchen", "workshop", "office", "outdoor")
@@ -37,6 +43,7 @@ class TaskEntry:
     family: str
     max_episode_steps: int
     group: str = ""  # a family for the family tasks; empty: listed under its domain
+    builtin: bool = True  # joins its domain's or family's sampling id
 
     @property
     def listed_under(self) -> str:
@@ -54,80 +61,67 @@ class TaskEntry:
         return getattr(importlib.import_module(module), attr)
 
 
-TASKS: tuple[TaskEntry, ...] = (
-    TaskEntry("kitchen", "PlaceAppleInBasket",
-              "vla_bench.domains.kitchen.place_apple_in_basket:PlaceAppleInBasket",
-              "manipulation", 300),
-    TaskEntry("workshop", "PlaceBoltInContainer",
-              "vla_bench.domains.workshop.place_bolt_in_container:PlaceBoltInContainer",
-              "manipulation", 300),
-    TaskEntry("office", "GoToPrinter",
-              "vla_bench.domains.office.go_to_printer:GoToPrinter", "navigation", 300),
-    TaskEntry("outdoor", "WalkToTree",
-              "vla_bench.domains.outdoor.walk_to_tree:WalkToTree", "navigation", 300),
-    # navigation/outdoor/office tasks
-    TaskEntry("outdoor", "GoAroundBox",
-              "vla_bench.domains.outdoor.go_around_box:GoAroundBox", "navigation", 300),
-    TaskEntry("outdoor", "CrossTerrain",
-              "vla_bench.domains.outdoor.cross_terrain:CrossTerrain", "navigation", 400),
-    TaskEntry("outdoor", "PushDoorOpen",
-              "vla_bench.domains.outdoor.push_door_open:PushDoorOpen", "navigation", 300),
-    # articulated tasks
-    TaskEntry("kitchen", "OpenFridge",
-              "vla_bench.domains.kitchen.open_fridge:OpenFridge", "manipulation", 400),
-    TaskEntry("workshop", "TightenBolt",
-              "vla_bench.domains.workshop.tighten_bolt:TightenBolt", "manipulation", 250),
-    TaskEntry("workshop", "HammerNail",
-              "vla_bench.domains.workshop.hammer_nail:HammerNail", "manipulation", 400),
-    # -- more kitchen tasks --
-    TaskEntry("kitchen", "PourLiquid",
-              "vla_bench.domains.kitchen.pour_liquid:PourLiquid", "manipulation", 450),
-    TaskEntry("kitchen", "CutVegetable",
-              "vla_bench.domains.kitchen.cut_vegetable:CutVegetable", "manipulation", 350),
-    # -- more office tasks --
-    TaskEntry("office", "PenInHolder",
-              "vla_bench.domains.office.pen_in_holder:PenInHolder", "manipulation", 300),
-    TaskEntry("office", "SortPapers",
-              "vla_bench.domains.office.sort_papers:SortPapers", "manipulation", 700),
-    TaskEntry("office", "RetrieveStapler",
-              "vla_bench.domains.office.retrieve_stapler:RetrieveStapler", "manipulation", 400),
-    # -- more workshop tasks --
-    TaskEntry("workshop", "ScrewIntoHole",
-              "vla_bench.domains.workshop.screw_into_hole:ScrewIntoHole", "manipulation", 350),
-    # -- manipulation family (group="manipulation") --
-    TaskEntry("workshop", "AssembleParts",
-              "vla_bench.domains.workshop.assemble_parts:AssembleParts", "manipulation", 350,
-              group="manipulation"),
-    TaskEntry("kitchen", "PickAndPlace", "vla_bench.domains.kitchen.pick_and_place:PickAndPlace",
-              "manipulation", 400, group="manipulation"),
-    TaskEntry("workshop", "StackBlocks", "vla_bench.domains.workshop.stack_blocks:StackBlocks",
-              "manipulation", 500, group="manipulation"),
-    TaskEntry("workshop", "UseTool", "vla_bench.domains.workshop.use_tool:UseTool",
-              "manipulation", 450, group="manipulation"),
-    # -- navigation family (group="navigation") --
-    TaskEntry("outdoor", "FollowPerson",
-              "vla_bench.domains.outdoor.follow_person:FollowPerson", "navigation", 500,
-              group="navigation"),
-    TaskEntry("office", "FindObject", "vla_bench.domains.office.find_object:FindObject",
-              "navigation", 400, group="navigation"),
-    TaskEntry("outdoor", "NavigateObstacles",
-              "vla_bench.domains.outdoor.navigate_obstacles:NavigateObstacles", "navigation", 500,
-              group="navigation"),
-    TaskEntry("office", "GoToLocation", "vla_bench.domains.office.go_to_location:GoToLocation",
-              "navigation", 300, group="navigation"),
-    # -- social family (group="social") --
-    TaskEntry("kitchen", "AssistPerson", "vla_bench.domains.kitchen.assist_person:AssistPerson",
-              "social", 400, group="social"),
-    TaskEntry("workshop", "CollaborateAssembly",
-              "vla_bench.domains.workshop.collaborate_assembly:CollaborateAssembly", "social",
-              500, group="social"),
-    TaskEntry("office", "GreetPerson",
-              "vla_bench.domains.office.greet_person:GreetPerson", "social", 400,
-              group="social"),
-    TaskEntry("office", "GuideVisitor",
-              "vla_bench.domains.office.guide_visitor:GuideVisitor", "social", 500,
-              group="social"),
-)
+_ENTRIES: list[TaskEntry] = []
+TASKS: tuple[TaskEntry, ...] = ()  # every registered task, in registration order
+BUILTIN_PACKAGE = "vla_bench.domains"
+_envs_registered = False
+
+
+def register_task(*, domain: str, family: str, max_episode_steps: int, group: str = "",
+                  name: str | None = None) -> Callable[[type[T]], type[T]]:
+    """Class decorator: the task class is the single source of its registration.
+
+    It sets the class attributes ``name`` (default: the class name), ``domain``, ``family``
+    and ``max_episode_steps`` and adds a :class:`TaskEntry`. ``group`` lists a family task
+    under its family (``"manipulation"`` …) instead of its domain. Built-in tasks (modules
+    under ``vla_bench.domains``) join their domain's or family's sampling id; a task defined
+    elsewhere gets its per-task id only, so a released sampling id never changes.
+    """
+    if domain not in DOMAINS:
+        raise UnknownNameError("domain", domain, DOMAINS)
+    if family not in FAMILIES:
+        raise UnknownNameError("family", family, FAMILIES)
+    if group and group not in FAMILIES:
+        raise UnknownNameError("group", group, FAMILIES)
+    if not isinstance(max_episode_steps, int) or max_episode_steps <= 0:
+        raise ConfigError(f"max_episode_steps must be a positive int, got {max_episode_steps!r}")
+
+    def decorate(cls: type[T]) -> type[T]:
+        global TASKS
+        task_name = name or cls.__name__
+        entry = TaskEntry(domain, task_name, f"{cls.__module__}:{cls.__qualname__}", family,
+                          max_episode_steps, group,
+                          builtin=cls.__module__.startswith(BUILTIN_PACKAGE + "."))
+        for other in _ENTRIES:
+            if other.env_id == entry.env_id and other.entry_point != entry.entry_point:
+                raise ConfigError(f"task id {entry.env_id} is already registered by "
+                                  f"{other.entry_point}; pick another name")
+            if (other.name, other.domain) == (task_name, domain) \
+                    and other.entry_point != entry.entry_point:
+                raise ConfigError(f"a task named {task_name!r} already exists in the {domain} "
+                                  f"scene ({other.entry_point}); pick another name")
+        cls.name, cls.domain, cls.family = task_name, domain, family  # type: ignore[attr-defined]
+        cls.max_episode_steps = max_episode_steps  # type: ignore[attr-defined]
+        if entry not in _ENTRIES:
+            _ENTRIES[:] = [e for e in _ENTRIES if e.env_id != entry.env_id] + [entry]
+            TASKS = tuple(_ENTRIES)
+            if _envs_registered:
+                _register(entry.env_id, "vla_bench.env:VLAEnv",
+                          {"domain": entry.domain, "tasks": [entry.name]},
+                          entry.max_episode_steps)
+        return cls
+
+    return decorate
+
+
+def discover() -> tuple[TaskEntry, ...]:
+    """Import ``vla_bench.domains``, whose ``__init__`` imports every built-in task module.
+
+    Its import order is the registration order, which fixes the order of each sampling id's
+    task list (and so which task a seed draws): new tasks are appended there.
+    """
+    importlib.import_module(BUILTIN_PACKAGE)
+    return TASKS
 
 
 def domain_env_id(group: str) -> str:
@@ -139,7 +133,7 @@ def tasks_of(group: str) -> tuple[TaskEntry, ...]:
     """Tasks listed under a domain (its four domain tasks) or a family (its family tasks)."""
     if group not in DOMAINS + FAMILIES:
         raise UnknownNameError("domain or family", group, DOMAINS + FAMILIES)
-    return tuple(t for t in TASKS if t.listed_under == group)
+    return tuple(t for t in TASKS if t.listed_under == group and t.builtin)
 
 
 def tasks_in_scene(domain: str) -> tuple[TaskEntry, ...]:
@@ -165,7 +159,10 @@ def env_ids() -> list[str]:
 
 
 def register_envs() -> None:
-    """Register every id with Gymnasium (idempotent)."""
+    """Discover the built-in tasks and register every id with Gymnasium (idempotent)."""
+    global _envs_registered
+    discover()
+    _envs_registered = True
     for group in DOMAINS + FAMILIES:
         entries = tasks_of(group)
         if not entries:
@@ -173,26 +170,39 @@ def register_envs() -> None:
         scenes = {e.domain for e in entries}
         if len(scenes) == 1:
             _register(domain_env_id(group), "vla_bench.env:VLAEnv",
-                      {"domain": scenes.pop(), "tasks": [t.name for t in entries]})
+                      {"domain": scenes.pop(), "tasks": [t.name for t in entries]}, None)
         else:
             _register(domain_env_id(group), "vla_bench.multi_env:MultiSceneEnv",
-                      {"tasks": [t.name for t in entries]})
+                      {"tasks": [t.name for t in entries]}, None)
     for entry in TASKS:
         _register(entry.env_id, "vla_bench.env:VLAEnv",
-                  {"domain": entry.domain, "tasks": [entry.name]})
+                  {"domain": entry.domain, "tasks": [entry.name]}, entry.max_episode_steps)
 
 
-def _register(env_id: str, entry_point: str, kwargs: dict) -> None:
+def _register(env_id: str, entry_point: str, kwargs: dict, max_steps: int | None) -> None:
     if env_id in gym.registry:
         return
     gym.register(
         id=env_id,
         entry_point=entry_point,
         kwargs=kwargs,
-        # The env truncates by each task's own step budget (domain ids mix tasks).
-        max_episode_steps=None,
+        # Sampling ids mix tasks with different budgets: there the env truncates by each
+        # task's own budget and the spec says None. A single-task id states its budget (the
+        # env truncates at the same step, so gymnasium's TimeLimit never fires first).
+        max_episode_steps=max_steps,
         disable_env_checker=False,
     )
+
+
+def env_constructor(env_id: str) -> Callable[..., gym.Env]:
+    """A picklable-by-name constructor for ``env_id`` (what the evaluator and datagen call)."""
+    if env_id not in env_ids():
+        raise UnknownNameError("environment id", env_id, env_ids())
+
+    def construct(**kwargs: object) -> gym.Env:
+        return gym.make(env_id, **kwargs)
+
+    return construct
 
 
 def make(env_id: str, **kwargs: object) -> gym.Env:

@@ -1,7 +1,18 @@
-"""Typed helpers over ``MjModel``/``MjData``: named lookup, poses, contacts.
+"""Typed helpers over ``MjModel``/``MjData``: named lookup, poses, joints, welds, contacts.
 
 Tasks and experts read and write the simulation only through :class:`Sim`, so they never
-index raw arrays by hand.
+index raw arrays by hand (nothing under ``vla_bench/domains`` touches ``sim.model`` or
+``sim.data``).
+
+Two things make that safe to share between the tasks of one scene:
+
+- **Scopes.** Each task builds under a name prefix (``cut_vegetable/knife``); the env hands
+  the task a view made by :meth:`Sim.scoped`, in which ``"knife"`` means the task's own body
+  and any other name falls through to the scene (layout fixtures, the robot).
+- **The ledger.** Every write to the *model* (static poses, colours, sizes, cameras, weld
+  frames, gravity compensation, contact bits) goes through :class:`ModelLedger`, which holds
+  the compiled values; :meth:`ModelLedger.restore` at each reset undoes all of them at once,
+  so no episode leaks into the next.
 """
 
 from __future__ import annotations
@@ -12,8 +23,48 @@ from functools import cache
 import mujoco
 import numpy as np
 
-from vla_bench.errors import UnknownNameError
+from vla_bench import geometry
+from vla_bench.errors import ConfigError, UnknownNameError
 from vla_bench.robots.adapter import RobotHandles
+
+# Model fields that may change between episodes. Everything else is fixed at compile time.
+LEDGER_FIELDS = (
+    "body_pos", "body_quat", "body_gravcomp", "body_mass",
+    "geom_rgba", "geom_size", "geom_pos", "geom_quat", "geom_contype", "geom_conaffinity",
+    "geom_friction", "mat_rgba", "cam_pos", "cam_quat", "cam_fovy",
+    "light_pos", "light_dir", "light_diffuse", "light_ambient",
+    "eq_data", "eq_active0",
+)
+
+
+class ModelLedger:
+    """The compiled values of :data:`LEDGER_FIELDS`, restored together at every reset."""
+
+    def __init__(self, model: mujoco.MjModel) -> None:
+        self.model = model
+        self._nominal = {f: getattr(model, f).copy() for f in LEDGER_FIELDS}
+        self._headlight = (model.vis.headlight.diffuse.copy(), model.vis.headlight.ambient.copy())
+
+    def nominal(self, field: str) -> np.ndarray:
+        """A field's compiled value (read-only copy)."""
+        return self._nominal[field]
+
+    def restore(self) -> None:
+        """Put every ledger field back to its compiled value."""
+        for name, value in self._nominal.items():
+            getattr(self.model, name)[:] = value
+        self.model.vis.headlight.diffuse[:], self.model.vis.headlight.ambient[:] = self._headlight
+
+    def write(self, field: str, index: object, value: object) -> None:
+        """``model.<field>[index] = value``; the field must be one the ledger restores."""
+        if field not in self._nominal:
+            raise ConfigError(f"model field {field!r} is not restored at reset; add it to "
+                              "vla_bench.sim.LEDGER_FIELDS before editing it per episode")
+        getattr(self.model, field)[index] = value
+
+    def diff(self) -> list[str]:
+        """Fields that differ from their compiled values now (empty right after restore)."""
+        return [f for f, v in self._nominal.items() if not np.array_equal(getattr(self.model, f), v)]
 
 
 class Sim:
@@ -28,11 +79,27 @@ class Sim:
     ) -> None:
         self.model, self.data, self.robot = model, data, robot
         self.ground_height = ground_height
+        self.ledger = ModelLedger(model)
+        self.prefix = ""
         self._id = cache(self._lookup)
         self._finger_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._body_geoms: dict[str, np.ndarray] = {}
 
+    def scoped(self, prefix: str) -> Sim:
+        """A view of the same simulation in which names resolve under ``prefix`` first."""
+        view = Sim.__new__(Sim)
+        view.__dict__.update(self.__dict__)
+        view.prefix = prefix
+        view._id = cache(view._lookup)
+        view._finger_cache = self._finger_cache
+        view._body_geoms = {}
+        return view
+
     def _lookup(self, kind: mujoco.mjtObj, name: str) -> int:
+        if self.prefix:
+            idx = mujoco.mj_name2id(self.model, kind, self.prefix + name)
+            if idx >= 0:
+                return idx
         idx = mujoco.mj_name2id(self.model, kind, name)
         if idx < 0:
             names = [mujoco.mj_id2name(self.model, kind, i) or "" for i in range(self._count(kind))]
@@ -43,7 +110,15 @@ class Sim:
     def _count(self, kind: mujoco.mjtObj) -> int:
         return {mujoco.mjtObj.mjOBJ_BODY: self.model.nbody, mujoco.mjtObj.mjOBJ_GEOM: self.model.ngeom,
                 mujoco.mjtObj.mjOBJ_JOINT: self.model.njnt, mujoco.mjtObj.mjOBJ_SITE: self.model.nsite,
-                mujoco.mjtObj.mjOBJ_CAMERA: self.model.ncam}.get(kind, 0)
+                mujoco.mjtObj.mjOBJ_CAMERA: self.model.ncam, mujoco.mjtObj.mjOBJ_EQUALITY:
+                self.model.neq, mujoco.mjtObj.mjOBJ_MATERIAL: self.model.nmat}.get(kind, 0)
+
+    def full_name(self, name: str) -> str:
+        """The scene-wide name a scoped ``name`` resolves to (a body, geom or joint)."""
+        for kind in (mujoco.mjtObj.mjOBJ_BODY, mujoco.mjtObj.mjOBJ_GEOM, mujoco.mjtObj.mjOBJ_JOINT):
+            if self.prefix and mujoco.mj_name2id(self.model, kind, self.prefix + name) >= 0:
+                return self.prefix + name
+        return name
 
     def body_id(self, name: str) -> int:
         """Id of a body by name."""
@@ -60,6 +135,36 @@ class Sim:
     def camera_id(self, name: str) -> int:
         """Id of a camera by name."""
         return self._id(mujoco.mjtObj.mjOBJ_CAMERA, name)
+
+    def site_id(self, name: str) -> int:
+        """Id of a site by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_SITE, name)
+
+    def equality_id(self, name: str) -> int:
+        """Id of an equality constraint (weld, joint coupling) by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_EQUALITY, name)
+
+    def material_id(self, name: str) -> int:
+        """Id of a material by name."""
+        return self._id(mujoco.mjtObj.mjOBJ_MATERIAL, name)
+
+    @property
+    def time(self) -> float:
+        """Simulated time in seconds."""
+        return float(self.data.time)
+
+    def forward_kinematics(self) -> None:
+        """Recompute world poses after writing positions (no dynamics)."""
+        mujoco.mj_kinematics(self.model, self.data)
+
+    # -- frames ----------------------------------------------------------------------------
+    def to_robot_frame(self, points: np.ndarray) -> np.ndarray:
+        """World points ``(..., 3)`` or ``(..., 2)`` in the robot frame (:mod:`geometry`)."""
+        return geometry.to_robot_frame(points, self.robot_base())
+
+    def from_robot_frame(self, points: np.ndarray) -> np.ndarray:
+        """Robot-frame points ``(..., 3)`` or ``(..., 2)`` in the world frame."""
+        return geometry.from_robot_frame(points, self.robot_base())
 
     # -- poses ---------------------------------------------------------------------------
     def body_pos(self, name: str) -> np.ndarray:
@@ -106,22 +211,207 @@ class Sim:
         self.data.qpos[adr + 3: adr + 7] = (1.0, 0.0, 0.0, 0.0) if quat is None else quat
         self.data.qvel[dof: dof + 6] = 0.0
 
-    def set_static_pose(self, body: str, pos: np.ndarray, yaw: float | None = None) -> None:
-        """Move a fixed (world-attached) body; valid without recompiling."""
+    def set_static_pose(self, body: str, pos: np.ndarray, yaw: float | None = None,
+                        quat: np.ndarray | None = None) -> None:
+        """Move a fixed (world- or parent-attached) body; valid without recompiling."""
         b = self.body_id(body)
-        self.model.body_pos[b] = pos
+        self.ledger.write("body_pos", b, pos)
         if yaw is not None:
-            self.model.body_quat[b] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
+            self.ledger.write("body_quat", b, geometry.yaw_quat(yaw))
+        elif quat is not None:
+            self.ledger.write("body_quat", b, quat)
 
-    def set_rgba(self, geom: str, rgba: tuple[float, ...] | np.ndarray) -> None:
-        """Recolour a geom."""
-        self.model.geom_rgba[self.geom_id(geom)] = rgba
+    def static_pose(self, body: str) -> tuple[np.ndarray, float]:
+        """A body's position and yaw relative to its parent, as set in the model."""
+        b = self.body_id(body)
+        return self.model.body_pos[b].copy(), geometry.quat_yaw(self.model.body_quat[b])
+
+    def static_quat(self, body: str) -> np.ndarray:
+        """A body's orientation relative to its parent, as set in the model."""
+        return self.model.body_quat[self.body_id(body)].copy()
+
+    def set_rgba(self, geom: str | int | np.ndarray, rgba: tuple[float, ...] | np.ndarray) -> None:
+        """Recolour a geom (by name) or geoms (by id)."""
+        idx = self.geom_id(geom) if isinstance(geom, str) else geom
+        self.ledger.write("geom_rgba", idx, rgba)
+
+    def rgba(self, geom: str | int | np.ndarray) -> np.ndarray:
+        """Current colour of a geom (by name) or geoms (by id)."""
+        idx = self.geom_id(geom) if isinstance(geom, str) else geom
+        return self.model.geom_rgba[idx].copy()
+
+    def set_body_rgba(self, body: str, rgba: tuple[float, ...] | np.ndarray,
+                      visible_only: bool = True) -> None:
+        """Recolour every geom of a body (only the drawn ones unless ``visible_only=False``)."""
+        from vla_bench.conventions import VISIBLE_GROUPS
+
+        geoms = self.body_geoms(body)
+        if visible_only:
+            geoms = geoms[np.isin(self.model.geom_group[geoms], VISIBLE_GROUPS)]
+        self.ledger.write("geom_rgba", geoms, rgba)
+
+    def set_material_rgba(self, material: str, rgba: tuple[float, ...] | np.ndarray) -> None:
+        """Recolour a material."""
+        self.ledger.write("mat_rgba", self.material_id(material), rgba)
+
+    def geom_size(self, geom: str) -> np.ndarray:
+        """A geom's size parameters."""
+        return self.model.geom_size[self.geom_id(geom)].copy()
+
+    def set_geom_size(self, geom: str, size: np.ndarray) -> None:
+        """Resize a primitive geom (its collision bound is not recomputed: keep it smaller)."""
+        self.ledger.write("geom_size", self.geom_id(geom), size)
+
+    def set_geom_local_pos(self, geom: str, pos: np.ndarray) -> None:
+        """Move a geom within its body."""
+        self.ledger.write("geom_pos", self.geom_id(geom), pos)
+
+    def geom_local_pos(self, geom: str) -> np.ndarray:
+        """A geom's position within its body."""
+        return self.model.geom_pos[self.geom_id(geom)].copy()
+
+    def geom_pos(self, geom: str) -> np.ndarray:
+        """World position of a geom's centre."""
+        return self.data.geom_xpos[self.geom_id(geom)].copy()
+
+    def geom_mat(self, geom: str) -> np.ndarray:
+        """World rotation matrix of a geom."""
+        return self.data.geom_xmat[self.geom_id(geom)].reshape(3, 3).copy()
+
+    def site_pos(self, site: str) -> np.ndarray:
+        """World position of a site."""
+        return self.data.site_xpos[self.site_id(site)].copy()
+
+    def site_mat(self, site: str) -> np.ndarray:
+        """World rotation matrix of a site."""
+        return self.data.site_xmat[self.site_id(site)].reshape(3, 3).copy()
+
+    def set_contact_bits(self, geom: str, contype: int | None = None,
+                         conaffinity: int | None = None) -> None:
+        """Change which contact classes a geom collides with (bits: :mod:`conventions`)."""
+        g = self.geom_id(geom)
+        if contype is not None:
+            self.ledger.write("geom_contype", g, contype)
+        if conaffinity is not None:
+            self.ledger.write("geom_conaffinity", g, conaffinity)
+
+    def contact_bits(self, geom: str) -> tuple[int, int]:
+        """``(contype, conaffinity)`` of a geom now."""
+        g = self.geom_id(geom)
+        return int(self.model.geom_contype[g]), int(self.model.geom_conaffinity[g])
+
+    def set_gravcomp(self, body: str | int, value: float) -> None:
+        """Gravity compensation of a body (1 floats it, 0 lets it fall)."""
+        b = self.body_id(body) if isinstance(body, str) else body
+        self.ledger.write("body_gravcomp", b, value)
+
+    def set_camera_pose(self, camera: str, pos: np.ndarray, quat: np.ndarray) -> None:
+        """Move a camera relative to its parent body."""
+        c = self.camera_id(camera)
+        self.ledger.write("cam_pos", c, pos)
+        self.ledger.write("cam_quat", c, quat)
+
+    def camera_pose(self, camera: str) -> tuple[np.ndarray, np.ndarray]:
+        """A camera's position and orientation relative to its parent body."""
+        c = self.camera_id(camera)
+        return self.model.cam_pos[c].copy(), self.model.cam_quat[c].copy()
+
+    # -- joints ----------------------------------------------------------------------------
+    def _joint_slices(self, joint: str) -> tuple[slice, slice]:
+        j = self.joint_id(joint)
+        n = {0: 7, 1: 4}.get(int(self.model.jnt_type[j]), 1)
+        nv = {0: 6, 1: 3}.get(int(self.model.jnt_type[j]), 1)
+        adr, dof = int(self.model.jnt_qposadr[j]), int(self.model.jnt_dofadr[j])
+        return slice(adr, adr + n), slice(dof, dof + nv)
+
+    def joint_qpos(self, joint: str) -> float:
+        """Position of a hinge (rad) or slide (m) joint."""
+        return float(self.data.qpos[self._joint_slices(joint)[0]][0])
+
+    def joint_qvel(self, joint: str) -> float:
+        """Velocity of a hinge (rad/s) or slide (m/s) joint."""
+        return float(self.data.qvel[self._joint_slices(joint)[1]][0])
+
+    def set_joint_qpos(self, joint: str, value: float, velocity: float = 0.0) -> None:
+        """Set a hinge or slide joint's position (and velocity, zero by default)."""
+        qs, vs = self._joint_slices(joint)
+        self.data.qpos[qs] = value
+        self.data.qvel[vs] = velocity
+
+    def free_pose(self, joint: str) -> tuple[np.ndarray, np.ndarray]:
+        """Position and quaternion of a free joint."""
+        qs, _ = self._joint_slices(joint)
+        q = self.data.qpos[qs]
+        return q[:3].copy(), q[3:7].copy()
+
+    def joint_anchor(self, joint: str) -> np.ndarray:
+        """World position of a joint's anchor."""
+        return self.data.xanchor[self.joint_id(joint)].copy()
+
+    def joint_axis(self, joint: str) -> np.ndarray:
+        """World direction of a hinge or slide joint's axis."""
+        return self.data.xaxis[self.joint_id(joint)].copy()
+
+    # -- mocap bodies ------------------------------------------------------------------------
+    def _mocap(self, body: str) -> int:
+        k = int(self.model.body_mocapid[self.body_id(body)])
+        if k < 0:
+            raise ConfigError(f"body {body!r} is not a mocap body")
+        return k
+
+    def mocap_pose(self, body: str) -> tuple[np.ndarray, np.ndarray]:
+        """Position and quaternion of a mocap body."""
+        k = self._mocap(body)
+        return self.data.mocap_pos[k].copy(), self.data.mocap_quat[k].copy()
+
+    def set_mocap_pose(self, body: str, pos: np.ndarray, quat: np.ndarray | None = None,
+                       yaw: float | None = None) -> None:
+        """Move a mocap body (``quat`` or ``yaw``; orientation kept if neither is given)."""
+        k = self._mocap(body)
+        self.data.mocap_pos[k] = pos
+        if yaw is not None:
+            self.data.mocap_quat[k] = geometry.yaw_quat(yaw)
+        elif quat is not None:
+            self.data.mocap_quat[k] = quat
+
+    # -- equality constraints ------------------------------------------------------------
+    def weld_active(self, name: str) -> bool:
+        """Whether an equality constraint (weld, joint coupling) is on."""
+        return bool(self.data.eq_active[self.equality_id(name)])
+
+    def set_weld(self, name: str, active: bool) -> None:
+        """Switch an equality constraint on or off for this episode."""
+        self.data.eq_active[self.equality_id(name)] = int(active)
+
+    def set_weld_relpose(self, name: str, pos: np.ndarray, quat: np.ndarray = (1.0, 0, 0, 0),
+                         anchor: np.ndarray = (0.0, 0.0, 0.0), torquescale: float = 1.0) -> None:
+        """Set a weld's frame: body 2 held at ``pos``/``quat`` in body 1's frame."""
+        e = self.equality_id(name)
+        self.ledger.write("eq_data", (e, slice(0, 3)), anchor)
+        self.ledger.write("eq_data", (e, slice(3, 6)), pos)
+        self.ledger.write("eq_data", (e, slice(6, 10)), quat)
+        self.ledger.write("eq_data", (e, 10), torquescale)
+
+    def contact_force(self, geoms_a: np.ndarray, geoms_b: np.ndarray) -> float:
+        """Total normal force (N) of the contacts between geom sets ``a`` and ``b`` now."""
+        n = self.data.ncon
+        if n == 0:
+            return 0.0
+        a = np.zeros(self.model.ngeom, bool)
+        b = np.zeros(self.model.ngeom, bool)
+        a[np.atleast_1d(geoms_a)] = True
+        b[np.atleast_1d(geoms_b)] = True
+        g1, g2 = self.data.contact.geom1[:n], self.data.contact.geom2[:n]
+        total, f = 0.0, np.zeros(6)
+        for i in np.flatnonzero((a[g1] & b[g2]) | (a[g2] & b[g1])):
+            mujoco.mj_contactForce(self.model, self.data, int(i), f)
+            total += abs(f[0])
+        return total
 
     def robot_base(self) -> np.ndarray:
         """``(x, y, yaw)`` of the robot's pelvis."""
         b = self.robot.pelvis_body
-        mat = self.data.xmat[b].reshape(3, 3)
-        return np.array([*self.data.xpos[b][:2], np.arctan2(mat[1, 0], mat[0, 0])])
+        return np.array([*self.data.xpos[b][:2], geometry.mat_yaw(self.data.xmat[b].reshape(3, 3))])
 
     def set_robot_base(self, xy: np.ndarray, yaw: float) -> None:
         """Place the robot's base at ``xy`` facing ``yaw`` (before the episode starts)."""
@@ -129,7 +419,7 @@ class Sim:
         if h.floating:
             adr = h.base_qpos_adr
             self.data.qpos[adr[0]: adr[0] + 2] = xy
-            self.data.qpos[adr[3]: adr[3] + 4] = (np.cos(yaw / 2), 0, 0, np.sin(yaw / 2))
+            self.data.qpos[adr[3]: adr[3] + 4] = geometry.yaw_quat(yaw)
         else:
             self.data.qpos[h.base_qpos_adr[[0, 1, 3]]] = (xy[0], xy[1], yaw)
 
@@ -139,10 +429,8 @@ class Sim:
 
     def gripper_opening(self, side: str) -> float:
         """Opening in ``[0, 1]`` (1 fully open)."""
-        from vla_bench.control.controller import GRIPPER_STROKE
-
         q = self.data.qpos[self.robot.gripper_qpos_adr[side]]
-        return float(np.clip(q.mean() / GRIPPER_STROKE, 0.0, 1.0))
+        return float(np.clip(q.mean() / self.robot.model.gripper_stroke, 0.0, 1.0))
 
     # -- contacts ------------------------------------------------------------------------
     def body_geoms(self, body: str) -> np.ndarray:

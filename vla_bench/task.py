@@ -2,12 +2,20 @@
 
 A task is one small file: a :class:`Task` subclass whose docstring is its *card*
 (Description / Randomisation / Success / Failure / Safety / Alternatives / Version history),
-registered with :func:`vla_bench.registry.register_task`.
+registered with the :func:`vla_bench.registry.register_task` decorator, which also sets its
+``name``, ``domain``, ``family`` and ``max_episode_steps``.
+
+``evaluate`` is a pure function of simulator state and of the task's *monitors*
+(:mod:`vla_bench.monitors`): state that accumulates over an episode (steps dwelt at a goal,
+swings of a wave) lives in a monitor that the env resets after ``initialize`` and advances
+exactly once per control step, after the physics and before ``evaluate``. ``evaluate`` may
+be called any number of times without changing the outcome.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,6 +26,7 @@ from vla_bench.language import Templates
 
 if TYPE_CHECKING:
     from vla_bench.experts.base import Expert
+    from vla_bench.monitors import Monitor
     from vla_bench.scene.layout import Layout
     from vla_bench.sim import Sim
 
@@ -39,6 +48,7 @@ class Evaluation:
 class Task(ABC):
     """One task family member. Subclasses set the class attributes and the three hooks."""
 
+    # Set by @register_task:
     name: ClassVar[str]  # CamelCase, used in ids: VLA-<Domain>-<name>-v1
     domain: ClassVar[str]  # kitchen | workshop | office | outdoor
     family: ClassVar[str]  # manipulation | navigation | social
@@ -74,6 +84,10 @@ class Task(ABC):
     @abstractmethod
     def expert(self, sim: Sim) -> Expert:
         """A fresh scripted (traditional) controller for the current episode."""
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The monitors ``evaluate`` reads (default: none); the same objects every call."""
+        return ()
 
     def advance(self, sim: Sim) -> None:
         """Scripted motion of the world before each control step (people walking, …).

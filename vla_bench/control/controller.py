@@ -23,12 +23,12 @@ import numpy as np
 
 from vla_bench.control.ik import ArmChain, ArmsIK
 from vla_bench.errors import ConfigError
+from vla_bench.geometry import yaw_matrix
 from vla_bench.robots.adapter import SIDES, RobotHandles
 
 BASE_SCALE = np.array([0.6, 0.3, 1.0])  # m/s, m/s, rad/s at |a| = 1
 EE_POS_SCALE = 0.02  # m per control step at |a| = 1
 EE_ROT_SCALE = 0.08  # rad per control step at |a| = 1
-GRIPPER_STROKE = 0.045  # m per finger
 _WINDUP = 0.05  # m: targets never run further than this ahead of the measured pose
 _EE_DIMS = ("dx", "dy", "dz", "droll", "dpitch", "dyaw")
 
@@ -44,12 +44,6 @@ def action_layout(mode: str, handles: RobotHandles) -> tuple[str, ...]:
     if mode == "joint_pos":
         return tuple(handles.model.body_joints) + ("right_gripper", "left_gripper")
     raise ConfigError(f"unknown control_mode {mode!r}; use one of ee_delta, joint_pos, base_only")
-
-
-def yaw_matrix(yaw: float) -> np.ndarray:
-    """Rotation about world z."""
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def rotvec_matrix(rotvec: np.ndarray) -> np.ndarray:
@@ -132,24 +126,24 @@ class Controller:
             n = h.n_body
             data.ctrl[h.actuator_ids] = lo + (action[:n] + 1.0) * 0.5 * (hi - lo)
             for i, side in enumerate(SIDES):
-                data.ctrl[h.gripper_actuators[side]] = GRIPPER_STROKE * (1.0 - action[n + i]) / 2
+                data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke * (1.0 - action[n + i]) / 2
             return
         self._apply_base(action[:3], data)
         if self.mode == "base_only":
             data.ctrl[h.actuator_ids] = h.home_qpos
             for side in SIDES:
-                data.ctrl[h.gripper_actuators[side]] = GRIPPER_STROKE
+                data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke
             return
         legs_waist = slice(0, len(h.model.legs) + len(h.model.waist))
         data.ctrl[h.actuator_ids[legs_waist]] = h.home_qpos[legs_waist]
         x, y, yaw = self.base_pose(data)
         world = yaw_matrix(yaw)
         targets = []
-        for i, side in enumerate(SIDES):
-            a = action[3 + 7 * i: 3 + 7 * (i + 1)]
+        for side, part in h.model.ee_action_slices().items():
+            a = action[part]
             pos, rot = self._arm_target(side, a[:6], data)
             targets.append((world @ pos + np.array([x, y, 0.0]), world @ rot))
-            data.ctrl[h.gripper_actuators[side]] = GRIPPER_STROKE * (1.0 - a[6]) / 2
+            data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke * (1.0 - a[6]) / 2
         for side, q in zip(SIDES, self.ik.solve(data.qpos, targets)):
             data.ctrl[h.actuator_ids[h.arm_slices[side]]] = q
 

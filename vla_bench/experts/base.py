@@ -3,12 +3,18 @@
 An expert is a list of phases run in order. Each phase turns a goal read from the simulator
 (object poses, the task's episode goal) into actions in the env's own action layout, so the
 expert drives the robot through exactly the interface a learned policy uses.
+
+Phases are addressed by *label*, never by list index: ``Reach(...).named("approach")`` and
+``Retry(check, to="approach")``. Inserting a phase cannot retarget a retry, and an unknown or
+repeated label fails when the expert is built. When a retry jumps back, every phase from the
+target on gets :meth:`Phase.reset`, and each phase resets its own state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,11 +23,15 @@ from vla_bench.control.controller import (
     EE_POS_SCALE,
     EE_ROT_SCALE,
     Controller,
-    yaw_matrix,
 )
 from vla_bench.control.ik import orientation_error
+from vla_bench.errors import ConfigError
+from vla_bench.geometry import to_robot_frame, wrap
 from vla_bench.robots.adapter import SIDES
 from vla_bench.sim import Sim
+
+__all__ = ["BASE_SCALE", "Command", "Controller", "Expert", "Grip", "Navigate", "Phase", "PosFn",
+           "Reach", "Retry", "base_command", "grasp_rotation", "wrap"]
 
 Vec = np.ndarray
 PosFn = Callable[[Sim], Vec]
@@ -34,11 +44,6 @@ def grasp_rotation(pitch_down: float = 0.25) -> np.ndarray:
     return np.column_stack([np.cross(y, z), y, z])
 
 
-def wrap(angle: float) -> float:
-    """Angle wrapped to ``[-pi, pi)``."""
-    return (angle + np.pi) % (2 * np.pi) - np.pi
-
-
 @dataclass
 class Command:
     """What a phase asks for this step (robot frame); ``None`` fields are held."""
@@ -49,20 +54,37 @@ class Command:
     speed: float = 1.0  # fraction of the maximum end-effector speed
 
 
+_P = TypeVar("_P", bound="Phase")
+
+
 class Phase:
-    """One step of a plan. ``update`` returns the command and whether the phase is done."""
+    """One step of a plan. ``update`` returns the command and whether the phase is done.
+
+    A phase with per-run state (a countdown, a frozen target, a planned path) clears it in
+    :meth:`reset`, which the expert calls before the phase runs again after a retry.
+    """
 
     max_steps = 150
+    label: str | None = None
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:  # pragma: no cover
         raise NotImplementedError
 
+    def reset(self) -> None:
+        """Forget per-run state (default: none)."""
+
+    def named(self: _P, label: str) -> _P:
+        """Give this phase a label that :class:`Retry` can jump to; returns the phase."""
+        self.label = label
+        return self
+
 
 def base_command(sim: Sim, goal: Vec, *, gain: float = 2.0) -> tuple[Vec, float]:
     """Normalised base velocity driving toward ``goal = (x, y, yaw)``; and the distance left."""
-    x, y, yaw = sim.robot_base()
+    base = sim.robot_base()
+    x, y, yaw = base
     err_w = goal[:2] - np.array([x, y])
-    err_r = yaw_matrix(yaw)[:2, :2].T @ err_w
+    err_r = to_robot_frame(goal[:2], base)
     v = np.clip(gain * err_r / BASE_SCALE[:2], -1.0, 1.0)
     wz = float(np.clip(gain * wrap(goal[2] - yaw) / BASE_SCALE[2], -1.0, 1.0))
     dist = float(np.linalg.norm(err_w)) + 0.3 * abs(wrap(goal[2] - yaw))
@@ -79,6 +101,10 @@ class Navigate(Phase):
     max_steps: int = 260
     speed: float = 1.0  # fraction of the maximum base speed (slower when carrying)
     _path: list[Vec] | None = None
+
+    def reset(self) -> None:
+        """Plan afresh next time."""
+        self._path = None
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         goal = np.asarray(self.goal(sim), float)
@@ -114,8 +140,12 @@ class Reach(Phase):
     _frozen: Vec | None = None
     _offset: Vec = field(default_factory=lambda: np.zeros(3))
 
+    def reset(self) -> None:
+        """Re-read a frozen target and drop the integral correction."""
+        self._frozen = None
+        self._offset = np.zeros(3)
+
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        x, y, yaw = sim.robot_base()
         if self.freeze and self._frozen is None:
             self._frozen = np.asarray(self.target(sim), float)
         world = self._frozen if self._frozen is not None else np.asarray(self.target(sim), float)
@@ -124,7 +154,7 @@ class Reach(Phase):
         # so the commanded point is shifted until the real TCP arrives.
         if np.linalg.norm(miss) < 0.06:
             self._offset = np.clip(self._offset + 0.3 * miss, -0.05, 0.05)
-        pos_r = yaw_matrix(yaw).T @ (world + self._offset - np.array([x, y, 0.0]))
+        pos_r = sim.to_robot_frame(world + self._offset)
         return Command(base=np.zeros(3), tcp={self.side: (pos_r, self.rot)}, speed=self.speed), \
             float(np.linalg.norm(miss)) < self.tol
 
@@ -137,27 +167,37 @@ class Grip(Phase):
     value: float
     steps: int = 12
     max_steps: int = 12
+    _done: int = 0
+
+    def reset(self) -> None:
+        """Wait the full ``steps`` again."""
+        self._done = 0
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        self.steps -= 1
-        return Command(base=np.zeros(3), grip={self.side: self.value}), self.steps <= 0
+        self._done += 1
+        return Command(base=np.zeros(3), grip={self.side: self.value}), self._done >= self.steps
 
 
 @dataclass
 class Retry(Phase):
-    """If ``check`` fails, open the gripper and jump back to phase ``to`` (at most ``times``)."""
+    """If ``check`` fails, open the gripper and jump back to the phase labelled ``to``.
+
+    At most ``times`` jumps per episode: the budget is not refilled by :meth:`reset` (a
+    retry that jumps back over itself would otherwise loop for ever).
+    """
 
     check: Callable[[Sim], bool]
-    to: int
+    to: str
     side: str = "right"
     times: int = 2
     max_steps: int = 1
-    jump: int | None = None
+    jump: str | None = None
+    _used: int = 0
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         self.jump = None
-        if not self.check(sim) and self.times > 0:
-            self.times -= 1
+        if not self.check(sim) and self._used < self.times:
+            self._used += 1
             self.jump = self.to
             return Command(base=np.zeros(3), grip={self.side: -1.0}), True
         return Command(base=np.zeros(3)), True
@@ -168,6 +208,17 @@ class Expert:
 
     def __init__(self, phases: Sequence[Phase]) -> None:
         self.phases = list(phases)
+        self.labels: dict[str, int] = {}
+        for i, phase in enumerate(self.phases):
+            if phase.label is None:
+                continue
+            if phase.label in self.labels:
+                raise ConfigError(f"expert phase label {phase.label!r} is used twice")
+            self.labels[phase.label] = i
+        for phase in self.phases:
+            if isinstance(phase, Retry) and phase.to not in self.labels:
+                raise ConfigError(f"Retry jumps to unknown phase label {phase.to!r}; "
+                                  f"labels: {sorted(self.labels)}")
         self.index = 0
         self.phase_steps = 0
         self.grip = {side: -1.0 for side in SIDES}
@@ -177,13 +228,7 @@ class Expert:
     def _rearm(self, start: int) -> None:
         """Reset the per-run state of phases that will run again after a retry."""
         for phase in self.phases[start:]:
-            if isinstance(phase, Reach):
-                phase._frozen = None
-                phase._offset = np.zeros(3)
-            elif isinstance(phase, Grip):
-                phase.steps = phase.max_steps
-            elif isinstance(phase, Navigate):
-                phase._path = None
+            phase.reset()
 
     @property
     def done(self) -> bool:
@@ -199,10 +244,10 @@ class Expert:
             self.phase_steps += 1
             if finished or self.phase_steps >= phase.max_steps:
                 jump = getattr(phase, "jump", None)
-                self.index = jump if jump is not None else self.index + 1
+                self.index = self.labels[jump] if jump is not None else self.index + 1
                 self.phase_steps = 0
                 if jump is not None:
-                    self._rearm(jump)
+                    self._rearm(self.index)
             break
         self.grip.update(cmd.grip)
         self.speed = cmd.speed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from vla_bench.control.controller import yaw_matrix
 from vla_bench.experts.base import (
     Expert,
     Grip,
@@ -15,19 +14,30 @@ from vla_bench.experts.base import (
     Retry,
     grasp_rotation,
 )
+from vla_bench.geometry import from_robot_frame, yaw_matrix
 from vla_bench.sim import Sim
 
-REACH = np.array([0.31, -0.22])  # where the right hand grasps best, robot frame (x, y)
-# The fingertips reach ~3.5 cm below the TCP: a pinch lower than this above the counter would
-# press the fingers into it, so short objects are grasped above their centre.
-GRASP_MIN_HEIGHT = 0.037
+
+def reach(sim: Sim, side: str = "right") -> np.ndarray:
+    """Where ``side``'s hand grasps best, robot frame ``(x, y)`` (the robot's ``grasp_reach``)."""
+    return sim.robot.model.reach(side)
 
 
-def stand_at(target: str):
-    """Base goal that puts ``target`` at :data:`REACH` in the robot frame, facing +x."""
+def grasp_lift(sim: Sim, half_height: float) -> float:
+    """How far above its centre to pinch an object ``half_height`` tall (short ones higher)."""
+    return max(0.0, sim.robot.model.grasp_min_height - half_height)
+
+
+def stand_for(point: np.ndarray, sim: Sim, yaw: float = 0.0, side: str = "right") -> np.ndarray:
+    """Base pose ``(x, y, yaw)`` facing ``yaw`` that puts world ``point`` at ``side``'s reach."""
+    xy = np.asarray(point, float)[:2] - yaw_matrix(yaw)[:2, :2] @ reach(sim, side)
+    return np.array([xy[0], xy[1], yaw])
+
+
+def stand_at(target: str, side: str = "right"):
+    """Base goal that puts ``target`` at ``side``'s reach in the robot frame, facing +x."""
     def goal(sim: Sim) -> np.ndarray:
-        xy = sim.body_pos(target)[:2]
-        return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
+        return stand_for(sim.body_pos(target), sim, 0.0, side)
     return goal
 
 
@@ -48,11 +58,9 @@ def raised(target: str, height: float):
     Raised before walking up to a surface: the hanging hand would otherwise meet its front edge.
     """
     def pos(sim: Sim) -> np.ndarray:
-        x, y, yaw = sim.robot_base()
-        c, s = np.cos(yaw), np.sin(yaw)
-        fx, fy = 0.17, REACH[1]
-        return np.array([x + c * fx - s * fy, y + s * fx + c * fy,
-                         sim.body_pos(target)[2] + height])
+        fx, fy = 0.17, reach(sim)[1]
+        x, y = from_robot_frame(np.array([fx, fy]), sim.robot_base())
+        return np.array([x, y, sim.body_pos(target)[2] + height])
     return pos
 
 
@@ -68,11 +76,11 @@ def pick_and_place_expert(obj: str, container: str, release_height: float) -> Ex
         Grip("right", -1.0, steps=2),
         Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
         Navigate(stand_at(obj), tol=0.03),
-        Reach("right", at(obj, back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
+        Reach("right", at(obj, back=0.12, up=0.06), rot, tol=0.035, max_steps=40).named("approach"),
         Reach("right", at(obj, back=0.10, up=0.0), rot, tol=0.02, max_steps=30),
         Reach("right", at(obj, back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
         Grip("right", 1.0, steps=10),
-        Retry(lambda sim: sim.grasped_by(obj, "right"), to=3, times=2),
+        Retry(lambda sim: sim.grasped_by(obj, "right"), to="approach", times=2),
         Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
         Navigate(stand_at(container), tol=0.03, speed=0.6),
         Reach("right", at(container, up=release_height + 0.06), rot, tol=0.03, max_steps=40),
@@ -82,29 +90,40 @@ def pick_and_place_expert(obj: str, container: str, release_height: float) -> Ex
     ])
 
 
-def pick_phases(obj: str, grasp_up: float, start: int = 0,
-                grasp_back: float = -0.005) -> list[Phase]:
-    """Walk to ``obj``, pinch it from the front ``grasp_up`` above its origin, lift it 12 cm.
+def pick_phases(obj: str, grasp_up: float, *, grasp_back: float = -0.005,
+                label: str | None = None, rot: np.ndarray | None = None,
+                stand: PosFn | None = None, approach_tol: float = 0.035, grasp_tol: float = 0.012,
+                grasp_steps: int = 40, lift: float | None = 0.12) -> list[Phase]:
+    """Walk to ``obj``, pinch it from the front ``grasp_up`` above its origin, lift it.
 
-    ``start`` is the index of the first returned phase in the expert's list (the grasp retry
-    jumps back by index); ``grasp_back`` how far before the origin the TCP stops (m).
+    ``label`` names this pick (default: ``"pick <obj>"``): its approach is the phase labelled
+    ``"<label>: approach"``, where a failed pinch retries from. ``grasp_back`` is how far
+    before the origin the TCP stops (m); ``rot`` the robot-frame gripper rotation (default a
+    grasp tilted 0.15 rad down); ``stand`` the base goal (default :func:`stand_at`);
+    ``approach_tol``/``grasp_tol``/``grasp_steps`` the approach and final-reach tolerances (m)
+    and step limit; ``lift`` metres lifted after the grasp (``None``: stay at the grasp).
     """
-    rot = grasp_rotation(0.15)
+    rot = grasp_rotation(0.15) if rot is None else rot
+    label = f"pick {obj}" if label is None else label
 
     def at(back: float = 0.0, up: float = 0.0) -> PosFn:
         return in_front_of(obj, rot, back, up + grasp_up)
 
-    return [
+    phases: list[Phase] = [
         Grip("right", -1.0, steps=2),
         Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
-        Navigate(stand_at(obj), tol=0.03),
-        Reach("right", at(back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
+        Navigate(stand or stand_at(obj), tol=0.03),
+        Reach("right", at(back=0.12, up=0.06), rot, tol=approach_tol, max_steps=40
+              ).named(f"{label}: approach"),
         Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-        Reach("right", at(back=grasp_back), rot, tol=0.012, max_steps=40, speed=0.5),
+        Reach("right", at(back=grasp_back), rot, tol=grasp_tol, max_steps=grasp_steps,
+              speed=0.5),
         Grip("right", 1.0, steps=10),
-        Retry(lambda s: s.grasped_by(obj, "right"), to=start + 3, times=2),
-        Reach("right", at(up=0.12), rot, tol=0.03, max_steps=30, freeze=True),
+        Retry(lambda s: s.grasped_by(obj, "right"), to=f"{label}: approach", times=2),
     ]
+    if lift is not None:
+        phases.append(Reach("right", at(up=lift), rot, tol=0.03, max_steps=30, freeze=True))
+    return phases
 
 
 def place_phases(goal: str | PosFn, release_height: float = 0.0,
@@ -124,8 +143,7 @@ def place_phases(goal: str | PosFn, release_height: float = 0.0,
         return lambda s: fn(s) + np.array([0.0, 0.0, up])
 
     def stand_drop(s: Sim) -> np.ndarray:
-        xy = drop(0.0)(s)[:2]
-        return np.array([xy[0] - REACH[0], xy[1] - REACH[1], 0.0])
+        return stand_for(drop(0.0)(s), s)
 
     def clear(s: Sim) -> np.ndarray:  # out along the jaws first: they must not drag it along
         yaw = s.robot_base()[2]
@@ -143,3 +161,8 @@ def place_phases(goal: str | PosFn, release_height: float = 0.0,
         Reach("right", clear, rot, tol=0.015, max_steps=15, freeze=True, speed=0.5),
         Reach("right", retreat, rot, tol=0.03, max_steps=30, freeze=True),
     ]
+
+
+# TEMP(migration): removed once no task imports them; use reach(sim) / grasp_lift(sim, h).
+REACH = np.array([0.31, -0.22])
+GRASP_MIN_HEIGHT = 0.037

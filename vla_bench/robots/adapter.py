@@ -49,12 +49,32 @@ class RobotModel:
     head_camera_pos: tuple[float, float, float]  # in the torso frame
     head_camera_pitch: float  # rad, positive looks down
     head_camera_fovy: float = 58.0  # deg, vertical field of view (RealSense D435 depth)
+    foot_bodies: tuple[str, ...] = ()  # bodies whose geoms are the feet (ground contact)
+    # Where each hand grasps best, robot frame (x forward, y left), m: experts stand so that
+    # the object lies here. Measured for the parallel-jaw gripper at the arm's home height.
+    grasp_reach: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: {"right": (0.31, -0.22), "left": (0.31, 0.22)})
+    # The fingertips reach this far below the TCP: a pinch lower than this above a surface
+    # would press the fingers into it, so short objects are grasped above their centre.
+    grasp_min_height: float = 0.037
+    gripper_stroke: float = 0.045  # m of travel per finger (fully open)
     description: str = ""
 
     @property
     def body_joints(self) -> tuple[str, ...]:
         """Actuated body joints in action/state order: legs, waist, right arm, left arm."""
         return self.legs + self.waist + self.arms["right"].joints + self.arms["left"].joints
+
+    def ee_action_slices(self) -> dict[str, slice]:
+        """Per side, the slice of an ``ee_delta`` action holding that arm's 6 deltas + gripper.
+
+        The layout is base ``(vx, vy, wz)``, then each side of :data:`SIDES` in order.
+        """
+        return {side: slice(3 + 7 * i, 3 + 7 * (i + 1)) for i, side in enumerate(SIDES)}
+
+    def reach(self, side: str = "right") -> np.ndarray:
+        """:attr:`grasp_reach` of one hand as an array."""
+        return np.array(self.grasp_reach[side], float)
 
 
 @dataclass
@@ -304,8 +324,10 @@ def resolve_handles(model: mujoco.MjModel, robot: RobotModel, floating: bool) ->
     geom_ids = np.array([g for g in range(model.ngeom) if model.geom_bodyid[g] in robot_bodies])
     geom_names = {g: mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_GEOM, g) or "" for g in geom_ids}
     pads = np.array([g for g, n in geom_names.items() if "_gripper/" in n], int)
-    foot_bodies = {b for b in robot_bodies
-                   if "ankle" in (mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_BODY, b) or "")}
+    if not robot.foot_bodies:
+        raise ConfigError(f"robot {robot.name!r} names no foot_bodies")
+    foot_bodies = {mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, PREFIX + b)
+                   for b in robot.foot_bodies}
     feet = np.array([g for g in geom_ids if model.geom_bodyid[g] in foot_bodies], int)
     grip_act, grip_q, tcp = {}, {}, {}
     for side in SIDES:

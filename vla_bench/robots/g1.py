@@ -47,5 +47,7 @@ G1 = RobotModel(
     kp={"legs": 300.0, "waist": 300.0, "arms": 120.0},
     head_camera_pos=(0.08, 0.0, 0.43),
     head_camera_pitch=math.radians(45.0),
+    foot_bodies=("l_ankle_pitch_link", "l_ankle_roll_link", "r_ankle_pitch_link",
+                 "r_ankle_roll_link"),
     description="Unitree G1, 23-DoF body, 1.32 m, 35 kg",
 )

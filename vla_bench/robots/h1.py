@@ -47,5 +47,6 @@ H1 = RobotModel(
     kp={"legs": 400.0, "waist": 400.0, "arms": 150.0},
     head_camera_pos=(0.1, 0.0, 0.62),
     head_camera_pitch=math.radians(45.0),
+    foot_bodies=("left_ankle_link", "right_ankle_link"),
     description="Unitree H1, 19-DoF body, 1.8 m, 47 kg",
 )

@@ -133,3 +133,77 @@ def add_camera(
     return spec.worldbody.add_camera(
         name=name, pos=list(pos_a), xyaxes=[*right, *up], fovy=fovy
     )
+
+
+# Spec element lists that carry names, and the fields of other elements that refer to them.
+_NAMED_KINDS = ("bodies", "geoms", "joints", "sites", "cameras", "lights", "equalities",
+                "actuators", "sensors", "tendons", "meshes", "materials", "textures", "hfields",
+                "pairs", "excludes")
+_OBJ_KIND = {
+    mujoco.mjtObj.mjOBJ_BODY: "bodies", mujoco.mjtObj.mjOBJ_XBODY: "bodies",
+    mujoco.mjtObj.mjOBJ_GEOM: "geoms", mujoco.mjtObj.mjOBJ_JOINT: "joints",
+    mujoco.mjtObj.mjOBJ_SITE: "sites", mujoco.mjtObj.mjOBJ_TENDON: "tendons",
+    mujoco.mjtObj.mjOBJ_CAMERA: "cameras", mujoco.mjtObj.mjOBJ_ACTUATOR: "actuators",
+}
+
+
+def named_elements(spec: mujoco.MjSpec) -> dict[str, set[str]]:
+    """The names in use, per element kind (a snapshot to diff against after a build)."""
+    return {kind: {e.name for e in getattr(spec, kind) if e.name} for kind in _NAMED_KINDS}
+
+
+def prefix_new_elements(spec: mujoco.MjSpec, before: dict[str, set[str]], prefix: str
+                        ) -> dict[str, dict[str, str]]:
+    """Rename every element added since ``before`` to ``prefix + name``; fix references.
+
+    Tasks of one scene build into one spec; renaming each task's elements as soon as it has
+    built keeps their names apart (two tasks may both call a body ``"knife"``). References
+    by name (excludes, pairs, equalities, actuator/sensor targets, meshes, materials,
+    textures) are rewritten to match. Returns ``{kind: {old: new}}``.
+    """
+    renames: dict[str, dict[str, str]] = {}
+    for kind in _NAMED_KINDS:
+        for element in getattr(spec, kind):
+            if element.name and element.name not in before[kind]:
+                renames.setdefault(kind, {})[element.name] = prefix + element.name
+                element.name = prefix + element.name
+
+    def ren(kind: str, name: str) -> str:
+        return renames.get(kind, {}).get(name, name)
+
+    for ex in spec.excludes:
+        ex.bodyname1, ex.bodyname2 = ren("bodies", ex.bodyname1), ren("bodies", ex.bodyname2)
+    for pair in spec.pairs:
+        pair.geomname1, pair.geomname2 = ren("geoms", pair.geomname1), ren("geoms", pair.geomname2)
+    for eq in spec.equalities:
+        kind = _OBJ_KIND.get(eq.objtype, "bodies")
+        eq.name1, eq.name2 = ren(kind, eq.name1), ren(kind, eq.name2)
+    for act in spec.actuators:
+        act.target = ren(_actuator_kind(act), act.target)
+    for sensor in spec.sensors:
+        sensor.objname = ren(_OBJ_KIND.get(sensor.objtype, "bodies"), sensor.objname)
+        sensor.refname = ren(_OBJ_KIND.get(sensor.reftype, "bodies"), sensor.refname)
+    for geom in spec.geoms:
+        geom.meshname = ren("meshes", geom.meshname)
+        geom.material = ren("materials", geom.material)
+        geom.hfieldname = ren("hfields", geom.hfieldname)
+    for site in spec.sites:
+        site.material = ren("materials", site.material)
+    for mat in spec.materials:
+        names = [ren("textures", t) for t in mat.textures]
+        if names != list(mat.textures):
+            mat.textures = names
+    for cam in spec.cameras:
+        cam.targetbody = ren("bodies", cam.targetbody)
+    for light in spec.lights:
+        light.targetbody = ren("bodies", light.targetbody)
+    if renames.get("tendons"):
+        raise NotImplementedError("prefixing tendon wrap references is not implemented; "
+                                  "build tendons in the layout or extend prefix_new_elements")
+    return renames
+
+
+def _actuator_kind(act: mujoco.MjsActuator) -> str:
+    return {mujoco.mjtTrn.mjTRN_JOINT: "joints", mujoco.mjtTrn.mjTRN_JOINTINPARENT: "joints",
+            mujoco.mjtTrn.mjTRN_TENDON: "tendons", mujoco.mjtTrn.mjTRN_SITE: "sites",
+            mujoco.mjtTrn.mjTRN_BODY: "bodies"}.get(act.trntype, "joints")

@@ -66,8 +66,7 @@ class Layout(ABC):
         Held-out layouts (``held_out``) shift each fixture by 4–8 cm per axis and turn it by
         3–6°: a band no training episode reaches.
         """
-        if not hasattr(self, "_rgba0"):
-            self._rgba0 = sim.model.geom_rgba.copy()  # as compiled, before any episode
+        rgba0 = sim.ledger.nominal("geom_rgba")  # as compiled, before any episode
         for fx in self.fixtures.values():
             if self.held_out:
                 sign = rng.choice([-1.0, 1.0], 3)
@@ -80,7 +79,21 @@ class Layout(ABC):
             sim.set_static_pose(fx.body, pos, fx.base_yaw + dyaw)
             geoms = sim.body_geoms(fx.body)
             tint = rng.uniform(-0.06, 0.06, 3)
-            sim.model.geom_rgba[geoms, :3] = np.clip(self._rgba0[geoms, :3] + tint, 0.0, 1.0)
+            rgba = rgba0[geoms].copy()
+            rgba[:, :3] = np.clip(rgba[:, :3] + tint, 0.0, 1.0)
+            sim.set_rgba(geoms, rgba)
+
+    def place_robot_facing(self, sim: Sim, rng: np.random.Generator, surface_x: float,
+                           y_range: tuple[float, float] = (-0.2, 0.2), back: float = 0.95,
+                           jitter: float = 0.1, max_yaw: float = 0.3) -> np.ndarray:
+        """Stand the robot in front of a surface along +x and return its ``(x, y)``.
+
+        ``x = surface_x - back + U(-jitter, jitter)``, ``y ~ U(y_range)``, yaw
+        ``~ U(-max_yaw, max_yaw)``, drawn from ``rng`` in that order.
+        """
+        base = np.array([surface_x - back + rng.uniform(-jitter, jitter), rng.uniform(*y_range)])
+        sim.set_robot_base(base, rng.uniform(-max_yaw, max_yaw))
+        return base
 
     def distractor_surface(self, sim: Sim) -> tuple[np.ndarray, np.ndarray, float] | None:
         """Where extra distractor props may go: ``(lo_xy, hi_xy, top_z)``, or None (none)."""
@@ -96,10 +109,8 @@ class Layout(ABC):
         for fx in self.fixtures.values():
             if not fx.obstacle:
                 continue
-            b = sim.body_id(fx.body)
-            quat = sim.model.body_quat[b]
-            yaw = 2 * np.arctan2(quat[3], quat[0])
-            out.append(Footprint(sim.model.body_pos[b][:2].copy(), np.array(fx.half_xy), yaw))
+            pos, yaw = sim.static_pose(fx.body)
+            out.append(Footprint(pos[:2], np.array(fx.half_xy), yaw))
         return out
 
     def add_fixture(self, fixture: Fixture) -> Fixture:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.conventions import CONTACT_GROUND
+from vla_bench.conventions import CONTACT_GROUND, CONTACT_LIQUID
 from vla_bench.scene import compose as c
 from vla_bench.scene.props import PARK_Z
 
-CONTACT_LIQUID = 4
+
 WATER_RGBA = (0.25, 0.55, 0.95, 0.85)
 
 

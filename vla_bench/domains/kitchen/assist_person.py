@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller, yaw_matrix
-from vla_bench.conventions import yaw_quat
+from vla_bench.experts.base import Controller
+from vla_bench.geometry import yaw_matrix
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.kitchen.layout import KitchenLayout
 from vla_bench.domains.kitchen.pick_and_place import (
     HELD_OUT_KIND,
@@ -23,6 +24,7 @@ from vla_bench.humans import REACH as ARM_REACH
 from vla_bench.humans import SHOULDER, Person, add_person
 from vla_bench.language import Templates
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -40,6 +42,7 @@ _SHIRTS = ((0.30, 0.42, 0.45, 1.0), (0.45, 0.36, 0.28, 1.0), (0.35, 0.35, 0.38, 
 _PARK = np.array([30.0, 5.0, 60.0])  # behind the back wall, floating (gravity-compensated)
 
 
+@register_task(domain="kitchen", family="social", max_episode_steps=400, group="social")
 class AssistPerson(Task):
     """Hand the {object} to the person.
 
@@ -75,10 +78,6 @@ class AssistPerson(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "AssistPerson"
-    domain = "kitchen"
-    family = "social"
-    max_episode_steps = 400
     templates = Templates(
         train=(
             "hand me the {object}",

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller, yaw_matrix
-from vla_bench.conventions import CONTACT_GROUND, CONTACT_WORLD, yaw_quat
+from vla_bench.experts.base import Controller
+from vla_bench.geometry import yaw_matrix
+from vla_bench.conventions import CONTACT_GROUND, CONTACT_WORLD
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Command,
@@ -24,6 +26,7 @@ from vla_bench.experts.manipulation import REACH, in_front_of, raised, stand_at
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -53,6 +56,7 @@ _KNIFE, _SPOON, _BLOCK, _BOARD = "knife", "wooden_spoon", "utensil_block", "cutt
 _N_VEG = 2
 
 
+@register_task(domain="kitchen", family="manipulation", max_episode_steps=350)
 class CutVegetable(Task):
     """Use the knife to cut the {vegetable}.
 
@@ -96,10 +100,6 @@ class CutVegetable(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "CutVegetable"
-    domain = "kitchen"
-    family = "manipulation"
-    max_episode_steps = 350
     templates = Templates(
         train=(
             "use the knife to cut the {vegetable}",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller, yaw_matrix
+from vla_bench.experts.base import Controller
+from vla_bench.geometry import yaw_matrix
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.kitchen.layout import KitchenLayout
 from vla_bench.experts.base import (
@@ -24,6 +25,7 @@ from vla_bench.experts.base import (
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -57,6 +59,7 @@ def _aim_camera(sim: Sim, name: str, pos: tuple[float, ...], target: tuple[float
     sim.model.cam_pos[cam], sim.model.cam_quat[cam] = pos_a, quat
 
 
+@register_task(domain="kitchen", family="manipulation", max_episode_steps=400)
 class OpenFridge(Task):
     """Open the refrigerator door.
 
@@ -88,10 +91,6 @@ class OpenFridge(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "OpenFridge"
-    domain = "kitchen"
-    family = "manipulation"
-    max_episode_steps = 400
     held_out_bodies = ("fridge_door",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.conventions import yaw_quat
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Expert,
@@ -16,6 +16,7 @@ from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases, place_
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -84,6 +85,7 @@ def build_object_pool(spec: mujoco.MjSpec, prefix: str, copies: int) -> dict[str
     return pool
 
 
+@register_task(domain="kitchen", family="manipulation", max_episode_steps=400, group="manipulation")
 class PickAndPlace(Task):
     """Pick up the {object} and place it on the {surface}.
 
@@ -116,10 +118,6 @@ class PickAndPlace(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "PickAndPlace"
-    domain = "kitchen"
-    family = "manipulation"
-    max_episode_steps = 400
     templates = Templates(
         train=(
             "pick up the {object} and place it on the {surface}",

@@ -10,6 +10,7 @@ from vla_bench.experts.base import Expert
 from vla_bench.experts.manipulation import pick_and_place_expert
 from vla_bench.language import Templates
 from vla_bench.scene import placement, props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -20,6 +21,7 @@ BASKET_INNER = (0.18, 0.18)
 BASKET_HEIGHT = 0.07
 
 
+@register_task(domain="kitchen", family="manipulation", max_episode_steps=300)
 class PlaceAppleInBasket(Task):
     """Pick up the {color} apple and place it in the basket.
 
@@ -47,10 +49,6 @@ class PlaceAppleInBasket(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "PlaceAppleInBasket"
-    domain = "kitchen"
-    family = "manipulation"
-    max_episode_steps = 300
     templates = Templates(
         train=(
             "pick up the {color} apple and place it in the basket",

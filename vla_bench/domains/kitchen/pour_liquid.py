@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller, rotvec_matrix, yaw_matrix
+from vla_bench.experts.base import Controller
+from vla_bench.control.controller import rotvec_matrix
+from vla_bench.geometry import yaw_matrix
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Command,
@@ -22,6 +24,7 @@ from vla_bench.experts.base import (
 from vla_bench.experts.manipulation import in_front_of, raised, stand_at
 from vla_bench.language import Templates
 from vla_bench.scene import liquid, placement, props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -45,6 +48,7 @@ _BOTTLE = "pour_bottle"
 _WATER = "water"
 
 
+@register_task(domain="kitchen", family="manipulation", max_episode_steps=450)
 class PourLiquid(Task):
     """Pour water from the bottle into the {color} glass.
 
@@ -88,10 +92,6 @@ class PourLiquid(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "PourLiquid"
-    domain = "kitchen"
-    family = "manipulation"
-    max_episode_steps = 450
     templates = Templates(
         train=(
             "pour water from the bottle into the {color} glass",

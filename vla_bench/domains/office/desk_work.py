@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vla_bench.control.controller import Controller
+from vla_bench.experts.base import Controller
 from vla_bench.domains.office.layout import DESK_HALF
 from vla_bench.experts.base import Command, Grip, Navigate, Phase, Reach, Retry, grasp_rotation
 from vla_bench.experts.manipulation import REACH, in_front_of, raised

@@ -14,6 +14,7 @@ from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -42,6 +43,7 @@ def _planner(layout: OfficeLayout, objects: list[Footprint],
                               extra=list(zip(OBJECTS, objects, strict=True)))
 
 
+@register_task(domain="office", family="navigation", max_episode_steps=400, group="navigation")
 class FindObject(Task):
     """Find the {color} {object} and stop next to it.
 
@@ -78,10 +80,6 @@ class FindObject(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "FindObject"
-    domain = "office"
-    family = "navigation"
-    max_episode_steps = 400
     templates = Templates(
         train=(
             "find the {color} {object} and stop next to it",

@@ -7,12 +7,14 @@ import numpy as np
 from vla_bench.domains.office.go_to_printer import GoToPrinter
 from vla_bench.domains.office.layout import SPOKEN
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 
 # The "unseen_objects" split asks for the one place no training episode names as the goal.
 TRAIN_GOALS = ("printer", "water_cooler", "plant", "filing_cabinet")
 HELD_OUT_GOALS = ("bookcase",)
 
 
+@register_task(domain="office", family="navigation", max_episode_steps=300, group="navigation")
 class GoToLocation(GoToPrinter):
     """Go to the {place} and wait there.
 
@@ -41,8 +43,6 @@ class GoToLocation(GoToPrinter):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "GoToLocation"
-    family = "navigation"
     held_out_bodies = ()  # the held-out split names a held-out goal instead
     templates = Templates(
         train=(

@@ -9,6 +9,7 @@ from vla_bench.domains.office.layout import LANDMARKS, SPOKEN, OfficeLayout
 from vla_bench.experts.base import Expert, wrap
 from vla_bench.experts.navigation import GridPlanner, facing_pose, go_to_expert
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -24,6 +25,7 @@ START_MIN_DIST_OTHER = 1.3  # m from every distractor's front
 START_MAX_PATH = 3.5  # m of planned path from the start to the printer
 
 
+@register_task(domain="office", family="navigation", max_episode_steps=300)
 class GoToPrinter(Task):
     """Go to the printer and wait there.
 
@@ -59,10 +61,6 @@ class GoToPrinter(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "GoToPrinter"
-    domain = "office"
-    family = "navigation"
-    max_episode_steps = 300
     held_out_bodies = ("printer",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

@@ -13,6 +13,7 @@ from vla_bench.experts.navigation import Grid, GridPlanner
 from vla_bench.humans import PeopleAwarePlanner, Person, add_person, block_people, walk_costs
 from vla_bench.language import Templates
 from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -109,6 +110,7 @@ class _Wave(Phase):
         return Command(base=np.zeros(3), tcp={"right": (target, WAVE_ROT)}), False
 
 
+@register_task(domain="office", family="social", max_episode_steps=400, group="social")
 class GreetPerson(Task):
     """Walk up to the named person, face them and wave.
 
@@ -147,10 +149,6 @@ class GreetPerson(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "GreetPerson"
-    domain = "office"
-    family = "social"
-    max_episode_steps = 400
     templates = Templates(
         train=(
             "greet the person in the {color} shirt",

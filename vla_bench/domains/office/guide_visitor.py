@@ -13,6 +13,7 @@ from vla_bench.experts.navigation import Grid, GridPlanner
 from vla_bench.humans import PeopleAwarePlanner, Person, add_person
 from vla_bench.language import Templates
 from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -89,6 +90,7 @@ class _Lead(Phase):
         return Command(base=cmd * LEAD_SPEED), False
 
 
+@register_task(domain="office", family="social", max_episode_steps=500, group="social")
 class GuideVisitor(Task):
     """Guide the visitor, who follows the robot, to the named place in the office.
 
@@ -133,10 +135,6 @@ class GuideVisitor(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "GuideVisitor"
-    domain = "office"
-    family = "social"
-    max_episode_steps = 500
     templates = Templates(
         train=(
             "guide the visitor to the {place}",

@@ -20,6 +20,7 @@ from vla_bench.experts.navigation import Hold
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -58,6 +59,7 @@ def pen(spec: mujoco.MjSpec, name: str) -> str:
     return name
 
 
+@register_task(domain="office", family="manipulation", max_episode_steps=300)
 class PenInHolder(Task):
     """Put the {color} pen in the holder.
 
@@ -91,10 +93,6 @@ class PenInHolder(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "PenInHolder"
-    domain = "office"
-    family = "manipulation"
-    max_episode_steps = 300
     templates = Templates(
         train=(
             "put the {color} pen in the holder",

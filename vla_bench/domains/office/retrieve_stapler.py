@@ -22,6 +22,7 @@ from vla_bench.experts.navigation import Hold
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -116,6 +117,7 @@ def _items(spec: mujoco.MjSpec) -> None:
           rgba=(0.15, 0.15, 0.17, 1), collide=False, mass=0.0)
 
 
+@register_task(domain="office", family="manipulation", max_episode_steps=400)
 class RetrieveStapler(Task):
     """Get the stapler from the drawer.
 
@@ -151,10 +153,6 @@ class RetrieveStapler(Task):
     desk's own drawer, at 0.62 m, is below what the carried G1's hand can reach).
     """
 
-    name = "RetrieveStapler"
-    domain = "office"
-    family = "manipulation"
-    max_episode_steps = 400
     templates = Templates(
         train=(
             "get the stapler from the drawer",

@@ -20,6 +20,7 @@ from vla_bench.experts.navigation import Hold
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -49,6 +50,7 @@ def paper_stack(spec: mujoco.MjSpec, name: str) -> str:
     return name
 
 
+@register_task(domain="office", family="manipulation", max_episode_steps=700)
 class SortPapers(Task):
     """Sort the papers on the desk.
 
@@ -85,10 +87,6 @@ class SortPapers(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "SortPapers"
-    domain = "office"
-    family = "manipulation"
-    max_episode_steps = 700
     templates = Templates(
         train=(
             "sort {papers} on the desk into the trays of the same colour",

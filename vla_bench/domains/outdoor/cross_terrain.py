@@ -12,6 +12,7 @@ from vla_bench.experts.base import Expert, Navigate
 from vla_bench.experts.navigation import Hold
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -29,6 +30,7 @@ EXIT_V = 0.9  # m off the stony lane's centre line: walking out of its side
 STONE_GREY = (0.48, 0.46, 0.43, 1)
 
 
+@register_task(domain="outdoor", family="navigation", max_episode_steps=400)
 class CrossTerrain(Task):
     """Cross the uneven terrain: walk the stony lane from end to end.
 
@@ -70,10 +72,6 @@ class CrossTerrain(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "CrossTerrain"
-    domain = "outdoor"
-    family = "navigation"
-    max_episode_steps = 400
     held_out_bodies = FLAGS  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

@@ -13,6 +13,7 @@ from vla_bench.experts.navigation import Grid, GridPlanner, path_length
 from vla_bench.humans import Person, add_person
 from vla_bench.language import Templates
 from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -90,6 +91,7 @@ class _Follow(Phase):
         return Command(base=cmd), False
 
 
+@register_task(domain="outdoor", family="navigation", max_episode_steps=500, group="navigation")
 class FollowPerson(Task):
     """Follow the person in the named shirt, keeping a comfortable distance.
 
@@ -129,10 +131,6 @@ class FollowPerson(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "FollowPerson"
-    domain = "outdoor"
-    family = "navigation"
-    max_episode_steps = 500
     templates = Templates(
         train=(
             "follow the person in the {color} shirt",

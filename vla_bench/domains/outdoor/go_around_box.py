@@ -13,6 +13,7 @@ from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -30,6 +31,7 @@ GOAL_RADIUS = 0.45  # m from a flag to the pelvis
 START_V = 0.5  # start up to this far off the course axis
 
 
+@register_task(domain="outdoor", family="navigation", max_episode_steps=300)
 class GoAroundBox(Task):
     """Go around the named box and continue to the flag behind it.
 
@@ -68,10 +70,6 @@ class GoAroundBox(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "GoAroundBox"
-    domain = "outdoor"
-    family = "navigation"
-    max_episode_steps = 300
     templates = Templates(
         train=(
             "go around the {color} box and continue",

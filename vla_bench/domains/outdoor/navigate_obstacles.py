@@ -13,6 +13,7 @@ from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -31,6 +32,7 @@ START_V = 0.4
 MAX_DETOUR = 1.5  # planned path at most this many course lengths: a way through the field
 
 
+@register_task(domain="outdoor", family="navigation", max_episode_steps=500, group="navigation")
 class NavigateObstacles(Task):
     """Walk to the {color} cone without touching any obstacle.
 
@@ -63,10 +65,6 @@ class NavigateObstacles(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "NavigateObstacles"
-    domain = "outdoor"
-    family = "navigation"
-    max_episode_steps = 500
     templates = Templates(
         train=(
             "walk to the {color} cone without touching any obstacle",

@@ -10,6 +10,7 @@ from vla_bench.domains.outdoor.layout import FIELD_HALF, LANDMARKS, OutdoorLayou
 from vla_bench.experts.base import Expert, Navigate, Reach, grasp_rotation
 from vla_bench.experts.navigation import GridPlanner, Hold
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -28,6 +29,7 @@ DOOR_RANGE = 1.7  # rad each way
 CLEAR = 0.35  # m of robot clearance needed at the line-up and walk-through poses
 
 
+@register_task(domain="outdoor", family="navigation", max_episode_steps=300)
 class PushDoorOpen(Task):
     """Push the door open.
 
@@ -60,10 +62,6 @@ class PushDoorOpen(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "PushDoorOpen"
-    domain = "outdoor"
-    family = "navigation"
-    max_episode_steps = 300
     held_out_bodies = ("door",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

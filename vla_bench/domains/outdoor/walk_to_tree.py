@@ -9,6 +9,7 @@ from vla_bench.domains.outdoor.layout import FIELD_HALF, LANDMARKS, SPOKEN, Outd
 from vla_bench.experts.base import Expert
 from vla_bench.experts.navigation import GridPlanner, approach_pose, go_to_expert
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -24,6 +25,7 @@ START_MIN_DIST_OTHER = 1.0  # m from every distractor's footprint
 START_MAX_PATH = 5.0  # m of planned path
 
 
+@register_task(domain="outdoor", family="navigation", max_episode_steps=300)
 class WalkToTree(Task):
     """Walk to the tree and stop.
 
@@ -59,10 +61,6 @@ class WalkToTree(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "WalkToTree"
-    domain = "outdoor"
-    family = "navigation"
-    max_episode_steps = 300
     held_out_bodies = ("tree",)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

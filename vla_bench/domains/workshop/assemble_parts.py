@@ -5,7 +5,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.conventions import CONTACT_WORLD, yaw_quat
+from vla_bench.conventions import CONTACT_WORLD
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
@@ -13,6 +14,7 @@ from vla_bench.experts.manipulation import in_front_of, raised, stand_at
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -42,6 +44,7 @@ def _socket(kind: str) -> str:
     return f"assembly_socket_{kind}"
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=350, group="manipulation")
 class AssembleParts(Task):
     """Fit the {part} into its socket on the base.
 
@@ -78,10 +81,6 @@ class AssembleParts(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "AssembleParts"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 350
     templates = Templates(
         train=(
             "assemble the parts together: fit the {part} into its socket on the base",

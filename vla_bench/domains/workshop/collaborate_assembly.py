@@ -5,8 +5,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import yaw_matrix
-from vla_bench.conventions import yaw_quat
+from vla_bench.geometry import yaw_matrix
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
@@ -15,6 +15,7 @@ from vla_bench.humans import Person, add_person
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -33,6 +34,7 @@ _MARK = "assembly_work_mark"
 _SHIRT = (0.12, 0.45, 0.42, 1.0)  # teal: no colour word a plank can have
 
 
+@register_task(domain="workshop", family="social", max_episode_steps=500, group="social")
 class CollaborateAssembly(Task):
     """Hold the {part} steady at the work spot while the person works on it.
 
@@ -72,10 +74,6 @@ class CollaborateAssembly(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "CollaborateAssembly"
-    domain = "workshop"
-    family = "social"
-    max_episode_steps = 500
     templates = Templates(
         train=(
             "hold the {part} steady at the work spot while the person works on it",

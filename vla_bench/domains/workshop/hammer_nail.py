@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller, yaw_matrix
-from vla_bench.conventions import CONTACT_WORLD, yaw_quat
+from vla_bench.experts.base import Controller
+from vla_bench.geometry import yaw_matrix
+from vla_bench.conventions import CONTACT_WORLD
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import (
     Command,
@@ -24,6 +26,7 @@ from vla_bench.experts.manipulation import in_front_of, raised, stand_at
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -40,6 +43,7 @@ _WOOD = (0.78, 0.62, 0.42, 1.0)
 _WORLD = {"contype": CONTACT_WORLD, "conaffinity": CONTACT_WORLD}
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=400)
 class HammerNail(Task):
     """Use the hammer to drive the nail.
 
@@ -73,10 +77,6 @@ class HammerNail(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "HammerNail"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 400
     held_out_bodies = (_HAMMER,)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

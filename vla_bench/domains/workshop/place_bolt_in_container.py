@@ -5,13 +5,14 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.conventions import yaw_quat
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert
 from vla_bench.experts.manipulation import pick_and_place_expert
 from vla_bench.language import Templates
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -34,6 +35,7 @@ _BOLT_GAP = 0.21  # bolt to container centre: open fingers (±7.3 cm) clear a tu
 _ROW_Y = (-0.72, 0.52)
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=300)
 class PlaceBoltInContainer(Task):
     """Pick up the bolt and place it in the {color} container.
 
@@ -67,10 +69,6 @@ class PlaceBoltInContainer(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "PlaceBoltInContainer"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 300
     templates = Templates(
         train=(
             "pick up the bolt and place it in the {color} container",

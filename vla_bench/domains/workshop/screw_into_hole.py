@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller, yaw_matrix
+from vla_bench.experts.base import Controller
+from vla_bench.geometry import yaw_matrix
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.workshop.layout import WorkshopLayout
 from vla_bench.experts.base import Command, Expert, Grip, Navigate, Phase, Reach, grasp_rotation
@@ -15,6 +16,7 @@ from vla_bench.experts.manipulation import REACH
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -40,6 +42,7 @@ def _screw(i: int) -> str:
     return f"thumb_screw_{i}"
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=350)
 class ScrewIntoHole(Task):
     """Screw the screw into the {hole}.
 
@@ -78,10 +81,6 @@ class ScrewIntoHole(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "ScrewIntoHole"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 350
     templates = Templates(
         train=(
             "screw the screw into the {hole}",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.conventions import yaw_quat
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import Expert, PosFn
 from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases, place_phases
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -24,6 +25,7 @@ _STILL = 0.03  # m/s
 _BLOCKS = tuple(f"stack_block_{i}" for i in range(N_BLOCKS))
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=500, group="manipulation")
 class StackBlocks(Task):
     """Stack the blocks in order: {middle} on {bottom}, then {top} on {middle}.
 
@@ -55,10 +57,6 @@ class StackBlocks(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "StackBlocks"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 500
     templates = Templates(
         train=(
             "put the {middle} block on the {bottom} block, then the {top} block on the {middle} "

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import Controller
+from vla_bench.experts.base import Controller
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.workshop.layout import WorkshopLayout
 from vla_bench.experts.base import Command, Expert, Grip, Navigate, Phase, Reach, grasp_rotation
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -41,6 +42,7 @@ def _rot(yaw: float) -> np.ndarray:
     return np.array([[c_, -s_], [s_, c_]])
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=250)
 class TightenBolt(Task):
     """Tighten the bolt with the wrench.
 
@@ -75,10 +77,6 @@ class TightenBolt(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "TightenBolt"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 250
     held_out_bodies = (_BOLT,)  # painted in held-out colours in "unseen_objects"
     templates = Templates(
         train=(

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.control.controller import BASE_SCALE, Controller, yaw_matrix
-from vla_bench.conventions import yaw_quat
+from vla_bench.experts.base import Controller
+from vla_bench.control.controller import BASE_SCALE
+from vla_bench.geometry import yaw_matrix
+from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import Command, Expert, Navigate, Phase, PosFn, Reach, grasp_rotation
 from vla_bench.experts.manipulation import REACH, pick_phases
 from vla_bench.language import Templates
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
+from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -41,6 +44,7 @@ _BLOCKS = tuple(f"tool_block_{i}" for i in range(N_BLOCKS))
 _TOOL_RGBA = {"rake": (0.85, 0.55, 0.12, 1.0), "hook": (0.25, 0.45, 0.70, 1.0)}
 
 
+@register_task(domain="workshop", family="manipulation", max_episode_steps=450, group="manipulation")
 class UseTool(Task):
     """Use the {tool} to pull the {object} within reach.
 
@@ -74,10 +78,6 @@ class UseTool(Task):
     **Version history** — v1 (2026-11): first release.
     """
 
-    name = "UseTool"
-    domain = "workshop"
-    family = "manipulation"
-    max_episode_steps = 450
     templates = Templates(
         train=(
             "use the {tool} to pull the {object} within reach",
