@@ -19,7 +19,7 @@ from vla_bench import cli
 from vla_bench.datagen import staging
 from vla_bench.datagen.check import DatasetError, check
 from vla_bench.datagen.generate import generate
-from vla_bench.datagen.rollout import make_env
+from vla_bench.registry import make_from_config
 
 ENV = KITCHEN_TASK_ID
 OFFICE = "VLA-Office-GoToPrinter-v1"
@@ -47,7 +47,7 @@ def _episodes(root: Path) -> list[dict]:
 
 
 def _replay(meta: dict, actions: np.ndarray) -> tuple[list[np.ndarray], list[dict], dict]:
-    env = make_env(meta["env_id"], meta["env_kwargs"])
+    env = make_from_config(meta["env_id"], meta["env_kwargs"])
     try:
         obs, info = env.reset(seed=meta["seed"])
         states, obs_list = [], []

@@ -28,7 +28,7 @@ def test_expert_holds_plank_while_person_works_at_a_distance(env) -> None:
     for t in range(u.task.max_episode_steps):
         _, _, terminated, truncated, info = env.step(u.expert_action())
         min_dist = min(min_dist, info["social"]["distance_m"])
-        if first_placed is None and u.task._in_place:
+        if first_placed is None and u.task.hold.in_place:
             first_placed = t
         if first_work is None and u.task.person.gesture_kind == "work":
             first_work = t

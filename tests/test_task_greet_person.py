@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import mujoco
 import numpy as np
 
 import vla_bench
@@ -15,12 +14,13 @@ class _FakeSim:
     """Just what WaveDetector reads: the base pose, the pelvis height and the TCPs."""
 
     def __init__(self) -> None:
-        self.robot = SimpleNamespace(pelvis_body=0)
-        self.data = SimpleNamespace(xpos=np.array([[0.0, 0.0, 0.8]]))
         self.hand = {"left": np.array([0.1, 0.2, 0.6]), "right": np.array([0.1, -0.2, 0.6])}
 
     def robot_base(self) -> np.ndarray:
         return np.array([0.0, 0.0, 0.0])
+
+    def pelvis_pos(self) -> np.ndarray:
+        return np.array([0.0, 0.0, 0.8])
 
     def tcp(self, side: str) -> np.ndarray:
         return self.hand[side].copy()
@@ -60,10 +60,12 @@ def test_waving_at_the_wrong_person_fails():
     # Stand 1.6 m in front of the wrong person, facing them, with them facing back.
     spot = p.xy + 1.6 * np.array([np.cos(p.yaw), np.sin(p.yaw)])
     sim.set_robot_base(spot, p.yaw + np.pi)
-    mujoco.mj_kinematics(sim.model, sim.data)
+    sim.forward_kinematics()
     assert task.in_greeting_position(sim, wrong)
-    task.waves = 3
-    task._counted = task.steps = 10**6  # no new detector update in this evaluate
+    task.greeting.detector = SimpleNamespace(update=lambda _sim: 3)  # a wave completes now
+    task.greeting.update(sim)
+    assert task.greeting.greeted == wrong
     ev = task.evaluate(sim)
+    assert task.evaluate(sim) == ev  # evaluate is pure
     assert ev.failure and ev.failure_reason == "greeted the wrong person" and not ev.success
     env.close()

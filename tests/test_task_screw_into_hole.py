@@ -68,8 +68,7 @@ def test_instruction_names_the_target_hole(env) -> None:
         _, info = env.reset(seed=seed)
         task = env.unwrapped.task
         text = task.instruction.lower()
-        ring = env.unwrapped.model.geom_rgba[env.unwrapped.sim.geom_id(
-            f"screw_ring_{task.target}")]
+        ring = env.unwrapped.sim.rgba(f"screw_ring_{task.target}")
         from vla_bench.scene.props import COLORS
 
         color = next(c for c, v in COLORS.items() if np.allclose(v, ring))

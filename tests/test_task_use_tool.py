@@ -57,4 +57,4 @@ def test_blocks_start_out_of_reach_and_expert_uses_named_tool(env) -> None:
         if terminated or truncated:
             break
     assert info["is_success"], info["failure_reason"]
-    assert task._tool_touched and not task._hand_touched
+    assert task.tool_touch.value and not task.hand_touch.value

@@ -7,6 +7,7 @@ renderers, policies and reports load when they are used.
 
 from __future__ import annotations
 
+from vla_bench import registry
 from vla_bench.errors import (
     ConfigError,
     InvalidActionError,
@@ -14,13 +15,18 @@ from vla_bench.errors import (
     UnknownNameError,
     VlaBenchError,
 )
-from vla_bench import registry
 from vla_bench.registry import env_ids, make, register_task
 
 __version__ = "0.1.0"
 
 registry.register_envs()
-TASKS = registry.TASKS  # after discovery: every built-in task
+
+
+def __getattr__(name: str) -> object:
+    # TASKS grows when a task module outside the package registers: always the live tuple.
+    if name == "TASKS":
+        return registry.TASKS
+    raise AttributeError(f"module 'vla_bench' has no attribute {name!r}")
 
 __all__ = [
     "TASKS",

@@ -1,6 +1,7 @@
 """vla_bench tasks as ``dm_env.Environment`` (DeepMind's RL environment interface).
 
-``dm_env`` ships with ``dm-control``, a dependency of vla_bench. Usage::
+``dm_env`` is DeepMind's ``dm-env`` package, a dependency of vla_bench (dm-control is not
+needed). Usage::
 
     from vla_bench import dm_env_adapter
 

@@ -18,10 +18,11 @@ import numpy as np
 from vla_bench import conventions as cv
 from vla_bench.control.controller import Controller, action_layout
 from vla_bench.errors import ConfigError, InvalidActionError, UnknownNameError
+from vla_bench.geometry import mat_yaw, to_robot_frame
+from vla_bench.randomization import Randomization, Randomizer
 from vla_bench.registry import TaskEntry, find_task
 from vla_bench.robots import get_robot
 from vla_bench.robots.adapter import PREFIX, SIDES, resolve_handles
-from vla_bench.randomization import Randomization, Randomizer
 from vla_bench.safety import SafetyMonitor
 from vla_bench.scene import compose
 from vla_bench.scene.layouts import make_layout
@@ -445,9 +446,6 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         d, h = self.data, self.handles
         pelvis = h.pelvis_body
         mat = d.xmat[pelvis].reshape(3, 3)
-        c, s = mat[0, 0], mat[1, 0]
-        norm = float(np.hypot(c, s)) or 1.0
-        c, s = c / norm, s / norm  # heading of the pelvis x-axis on the ground plane
         if h.floating:  # the pelvis' own velocity (the free joint's origin sits below it)
             vel = self._vel6
             mujoco.mj_objectVelocity(self.model, d, mujoco.mjtObj.mjOBJ_BODY, pelvis, vel, 0)
@@ -456,10 +454,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             lin = d.qvel[h.base_dof_adr[:3]]
             wz = float(d.qvel[h.base_dof_adr[3]])
         x, y, z = d.xpos[pelvis]
-        rot = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # world -> robot frame
-        tcp = (d.site_xpos[self._tcp_ids] - np.array([x, y, 0.0])) @ rot.T
+        base = np.array([x, y, mat_yaw(mat)])  # the robot frame: pelvis heading on the ground
+        tcp = to_robot_frame(d.site_xpos[self._tcp_ids], base)
+        v = to_robot_frame(lin[:2], np.array([0.0, 0.0, base[2]]))
         opening = d.qpos[self._finger_adr].reshape(2, 2).mean(1) / self.robot_model.gripper_stroke
-        head = np.array([(rot @ lin)[0], (rot @ lin)[1], wz, z - self.layout.ground_height(x, y),
+        head = np.array([v[0], v[1], wz, z - self.layout.ground_height(x, y),
                          -mat[2, 0], -mat[2, 1], -mat[2, 2]])
         return np.concatenate([head, d.qpos[h.qpos_adr], d.qvel[h.dof_adr],
                                np.clip(opening, 0.0, 1.0), tcp.ravel()]).astype(np.float32)

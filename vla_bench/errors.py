@@ -44,3 +44,7 @@ class RenderBackendError(VlaBenchError, RuntimeError):
 
 class AssetError(VlaBenchError, FileNotFoundError):
     """A robot or scene asset that cannot be found or loaded."""
+
+
+class MissingDependencyError(VlaBenchError, ImportError):
+    """An optional package is not installed; the message names the extra that provides it."""

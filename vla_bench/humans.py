@@ -13,6 +13,11 @@ Person state lives in the simulator (mocap poses, weld activity) except the curr
 which the :class:`Person` object keeps: create one per person in ``initialize`` and keep it for
 the episode.
 
+A person is added in a task's ``build`` and so gets the task's name prefix like every other
+element (``assist_person/alice_hand``); :class:`Person` resolves every name (its own bodies,
+the held bodies, the hold welds) through the scoped :class:`~vla_bench.sim.Sim` it is given,
+so tasks keep using short names, and it touches the simulation only through Sim helpers.
+
 For experts of tasks with people, :class:`PeopleAwarePlanner` plans around them (a disc of
 clearance per person on top of the layout's obstacles) and :func:`walk_costs` gives walking
 distances over a planner grid.
@@ -27,9 +32,9 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
-from vla_bench.geometry import yaw_quat
 from vla_bench.errors import ConfigError, UnknownNameError
 from vla_bench.experts.navigation import Grid, GridPlanner
+from vla_bench.geometry import heading, mat_to_quat, quat_yaw, to_local, wrap, yaw_matrix
 from vla_bench.scene import compose as c
 from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
@@ -56,10 +61,7 @@ SKIN = (0.87, 0.70, 0.58, 1.0)
 TROUSERS = (0.20, 0.22, 0.30, 1.0)
 TROUSER_SHADE = 0.75  # trousers in the shirt's colour this much darker (see Person.set_shirt)
 _NO_COLLIDE = {"contype": 0, "conaffinity": 0}
-
-
-def _wrap(angle: float) -> float:
-    return (angle + np.pi) % (2 * np.pi) - np.pi
+_IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
 
 
 def add_person(
@@ -108,20 +110,28 @@ class Person:
     Every motion method moves the mocap bodies at once (they take effect on the next physics
     step); call at most one of :meth:`walk_toward` / :meth:`face` and then :meth:`step` per
     control step.
+
+    ``sim`` is the task's scoped view: the person's bodies and hold welds are looked up by
+    their short names through it (the env prefixes them with the task's name).
     """
 
     def __init__(self, sim: Sim, name: str) -> None:
         self.sim, self.name = sim, name
-        m = sim.model
-        self._mocap = {}
-        for part in ("", "_upper_arm", "_forearm", "_hand"):
-            k = int(m.body_mocapid[sim.body_id(name + part)])
-            if k < 0:
-                raise ConfigError(f"body {name + part!r} is not a person's mocap body; add the "
-                                  "person with vla_bench.humans.add_person(spec, name)")
-            self._mocap[part] = k
-        self._shirt = [sim.geom_id(f"{name}_{g}") for g in ("torso", "left_arm", "upper_arm")]
-        self._trousers = [sim.geom_id(f"{name}_{g}") for g in ("leg_0", "leg_1", "hips")]
+        # Body names of the root, the two arm links and the hand (all mocap).
+        self._root, self._upper, self._fore, self._hand = (
+            name + part for part in ("", "_upper_arm", "_forearm", "_hand"))
+        for body in (self._root, self._upper, self._fore, self._hand):
+            try:
+                sim.mocap_pose(body)
+            except ConfigError as exc:
+                raise ConfigError(f"body {body!r} is not a person's mocap body; add the person "
+                                  "with vla_bench.humans.add_person(spec, name)") from exc
+        self._shirt = np.array([sim.geom_id(f"{name}_{g}")
+                                for g in ("torso", "left_arm", "upper_arm")])
+        self._trousers = np.array([sim.geom_id(f"{name}_{g}") for g in ("leg_0", "leg_1", "hips")])
+        # Bodies this person can hold: one weld ``{name}_holds_{body}`` each (see add_person).
+        hold = f"{name}_holds_"
+        self._holdable = [e[len(hold):] for e in sim.equality_names() if e.startswith(hold)]
         self.gesture_kind = "idle"
         self.phase = 0
         self._reach = np.array([0.4, -0.2, 1.0])
@@ -131,23 +141,22 @@ class Person:
     @property
     def xy(self) -> np.ndarray:
         """Position on the floor ``(x, y)``."""
-        return self.sim.data.mocap_pos[self._mocap[""]][:2].copy()
+        return self.sim.mocap_pose(self._root)[0][:2]
 
     @property
     def yaw(self) -> float:
         """Facing direction (rad)."""
-        q = self.sim.data.mocap_quat[self._mocap[""]]
-        return float(2 * np.arctan2(q[3], q[0]))
+        return quat_yaw(self.sim.mocap_pose(self._root)[1])
 
     @property
     def hand_pos(self) -> np.ndarray:
         """World position of the right hand (the palm site)."""
-        return self.sim.data.mocap_pos[self._mocap["_hand"]].copy()
+        return self.sim.mocap_pose(self._hand)[0]
 
     @property
     def parked(self) -> bool:
         """Parked out of the scene (:meth:`park`)."""
-        return bool(self.sim.data.mocap_pos[self._mocap[""]][2] < PARK_Z / 2)
+        return bool(self.sim.mocap_pose(self._root)[0][2] < PARK_Z / 2)
 
     def place(self, xy: Sequence[float] | np.ndarray, yaw: float) -> None:
         """Stand at ``xy`` (on the ground) facing ``yaw``; the hand returns to the side."""
@@ -159,9 +168,7 @@ class Person:
         """Move out of the scene (below the floor, far away) and drop anything held."""
         for body in self._held_bodies():
             self.release(body)
-        d = self.sim.data
-        d.mocap_pos[self._mocap[""]] = (*PARK_XY, PARK_Z)
-        d.mocap_quat[self._mocap[""]] = (1.0, 0.0, 0.0, 0.0)
+        self.sim.set_mocap_pose(self._root, np.array([*PARK_XY, PARK_Z]), quat=_IDENTITY)
         self._sync_arm()
 
     def set_shirt(self, rgba: Sequence[float], trousers: float | None = TROUSER_SHADE) -> None:
@@ -173,18 +180,13 @@ class Person:
         the legs too.
         """
         rgba = np.asarray(rgba, float)
-        for g in self._shirt:
-            self.sim.model.geom_rgba[g] = rgba
+        self.sim.set_rgba(self._shirt, rgba)
         if trousers is not None:
-            dark = np.array([*(rgba[:3] * trousers), rgba[3]])
-            for g in self._trousers:
-                self.sim.model.geom_rgba[g] = dark
+            self.sim.set_rgba(self._trousers, np.array([*(rgba[:3] * trousers), rgba[3]]))
 
     def _set_root(self, xy: np.ndarray, yaw: float) -> None:
-        d = self.sim.data
         z = float(self.sim.ground_height(float(xy[0]), float(xy[1])))
-        d.mocap_pos[self._mocap[""]] = (xy[0], xy[1], z)
-        d.mocap_quat[self._mocap[""]] = yaw_quat(yaw)
+        self.sim.set_mocap_pose(self._root, np.array([xy[0], xy[1], z]), yaw=yaw)
         self._sync_arm()
 
     # -- motion --------------------------------------------------------------------------
@@ -203,12 +205,11 @@ class Person:
         if dist <= ARRIVE_TOL:
             self._set_root(goal, yaw)
             return True
-        heading = float(np.arctan2(delta[1], delta[0]))
-        err = _wrap(heading - yaw)
+        bearing = float(np.arctan2(delta[1], delta[0]))
+        err = wrap(bearing - yaw)
         yaw = yaw + float(np.clip(err, -TURN_RATE * DT, TURN_RATE * DT))
-        forward = np.array([np.cos(yaw), np.sin(yaw)])
-        advance = min(dist, speed * DT) * max(0.0, float(np.cos(_wrap(heading - yaw))))
-        pos = pos + advance * forward
+        advance = min(dist, speed * DT) * max(0.0, float(np.cos(wrap(bearing - yaw))))
+        pos = pos + advance * heading(yaw)
         if float(np.linalg.norm(goal - pos)) <= ARRIVE_TOL:
             self._set_root(goal, yaw)
             return True
@@ -220,7 +221,7 @@ class Person:
         delta = np.asarray(xy, float)[:2] - self.xy
         if float(np.linalg.norm(delta)) < 1e-6:
             return True
-        err = _wrap(float(np.arctan2(delta[1], delta[0])) - self.yaw)
+        err = wrap(float(np.arctan2(delta[1], delta[0])) - self.yaw)
         self._set_root(self.xy, self.yaw + float(np.clip(err, -TURN_RATE * DT, TURN_RATE * DT)))
         return abs(err) <= TURN_RATE * DT + np.radians(3)
 
@@ -256,65 +257,46 @@ class Person:
         return _HAND_IDLE.copy()
 
     # -- holding ---------------------------------------------------------------------------
-    def _eq(self, body: str) -> int:
-        eq = mujoco.mj_name2id(self.sim.model, mujoco.mjtObj.mjOBJ_EQUALITY,
-                               f"{self.name}_holds_{body}")
-        if eq < 0:
+    def _weld(self, body: str) -> str:
+        """Short name of the weld that holds ``body`` in the hand (checked to exist)."""
+        if body not in self._holdable:
             raise ConfigError(f"{self.name!r} cannot hold {body!r}: list it in add_person(..., "
                               f"holdable=[{body!r}])")
-        return eq
+        return f"{self.name}_holds_{body}"
 
     def _held_bodies(self) -> list[str]:
-        m, d = self.sim.model, self.sim.data
-        prefix = f"{self.name}_holds_"
-        out = []
-        for e in range(m.neq):
-            nm = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_EQUALITY, e) or ""
-            if nm.startswith(prefix) and d.eq_active[e]:
-                out.append(nm[len(prefix):])
-        return out
+        return [b for b in self._holdable if self.sim.weld_active(self._weld(b))]
 
     def take(self, body: str) -> None:
         """Hold ``body`` in the right hand, at its current pose relative to the hand."""
-        m, d = self.sim.model, self.sim.data
-        eq = self._eq(body)
-        hand, obj = self.sim.body_id(f"{self.name}_hand"), self.sim.body_id(body)
+        weld = self._weld(body)
+        sim = self.sim
         # MuJoCo's weld holds body2's origin at ``relpos`` in body1's (the hand's) frame and
         # body2's orientation at hand * ``relquat``: fill both from the current poses, so the
         # constraint is satisfied at once and the object does not jump when it switches on.
-        mujoco.mj_kinematics(m, d)
-        r_hand = d.xmat[hand].reshape(3, 3)
-        rel_pos = r_hand.T @ (d.xpos[obj] - d.xpos[hand])
-        q_hand_inv = np.empty(4)
-        mujoco.mju_negQuat(q_hand_inv, d.xquat[hand])
-        rel_quat = np.empty(4)
-        mujoco.mju_mulQuat(rel_quat, q_hand_inv, d.xquat[obj])
-        m.eq_data[eq, 0:3] = 0.0
-        m.eq_data[eq, 3:6] = rel_pos
-        m.eq_data[eq, 6:10] = rel_quat
-        m.eq_data[eq, 10] = 1.0
-        d.eq_active[eq] = 1
+        sim.forward_kinematics()
+        r_hand = sim.body_mat(self._hand)
+        rel_pos = to_local(sim.body_pos(body), sim.body_pos(self._hand), r_hand)
+        rel_quat = mat_to_quat(r_hand.T @ sim.body_mat(body))
+        sim.set_weld_relpose(weld, rel_pos, rel_quat)
+        sim.set_weld(weld, True)
 
     def release(self, body: str) -> None:
         """Let go of ``body`` (it falls under gravity)."""
-        self.sim.data.eq_active[self._eq(body)] = 0
+        self.sim.set_weld(self._weld(body), False)
 
     def holding(self, body: str) -> bool:
         """Whether the hand holds ``body``."""
-        return bool(self.sim.data.eq_active[self._eq(body)])
+        return self.sim.weld_active(self._weld(body))
 
     # -- kinematics --------------------------------------------------------------------------
     def _frame(self) -> tuple[np.ndarray, np.ndarray]:
-        d = self.sim.data
-        pos = d.mocap_pos[self._mocap[""]].copy()
-        yaw = self.yaw
-        rot = np.array([[np.cos(yaw), -np.sin(yaw), 0.0], [np.sin(yaw), np.cos(yaw), 0.0],
-                        [0.0, 0.0, 1.0]])
-        return pos, rot
+        pos, quat = self.sim.mocap_pose(self._root)
+        return pos, yaw_matrix(quat_yaw(quat))
 
     def _to_local(self, world: np.ndarray) -> np.ndarray:
         pos, rot = self._frame()
-        return rot.T @ (np.asarray(world, float) - pos)
+        return to_local(world, pos, rot)
 
     def _sync_arm(self) -> None:
         """Place hand, forearm and upper arm from the hand's target (two-link IK, elbow down)."""
@@ -337,16 +319,12 @@ class Person:
         elbow_l = shoulder_l + a * u + h * pole
         shoulder, elbow = pos + rot @ shoulder_l, pos + rot @ elbow_l
         hand = pos + rot @ self._hand_local
-        d = self.sim.data
-        for part, start, end in (("_upper_arm", shoulder, elbow), ("_forearm", elbow, hand)):
-            k = self._mocap[part]
-            d.mocap_pos[k] = start
+        for body, start, end in ((self._upper, shoulder, elbow), (self._fore, elbow, hand)):
             q = np.empty(4)
             v = end - start
             mujoco.mju_quatZ2Vec(q, v / max(float(np.linalg.norm(v)), 1e-9))
-            d.mocap_quat[k] = q
-        d.mocap_pos[self._mocap["_hand"]] = hand
-        d.mocap_quat[self._mocap["_hand"]] = d.mocap_quat[self._mocap[""]]
+            self.sim.set_mocap_pose(body, start, quat=q)
+        self.sim.set_mocap_pose(self._hand, hand, quat=self.sim.mocap_pose(self._root)[1])
 
 
 def block_people(grid: Grid, people_xy: np.ndarray | Sequence[Sequence[float]],

@@ -99,8 +99,9 @@ class Randomizer:
         if s.lighting:
             nl = m.nlight
             gain = rng.uniform(1 - 0.6 * s.lighting, 1 + 0.6 * s.lighting, nl + 1)
-            self.sim.ledger.write("light_diffuse", slice(None), np.clip(m.light_diffuse * gain[:nl, None], 0, 1))
-            self.sim.ledger.write("light_ambient", slice(None), np.clip(m.light_ambient * gain[:nl, None], 0, 1))
+            for field in ("light_diffuse", "light_ambient"):
+                scaled = np.clip(getattr(m, field) * gain[:nl, None], 0, 1)
+                self.sim.ledger.write(field, slice(None), scaled)
             tilt = rng.uniform(-0.5 * s.lighting, 0.5 * s.lighting, (nl, 3))
             dirs = m.light_dir + tilt
             self.sim.ledger.write("light_dir", slice(None),

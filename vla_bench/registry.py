@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import gymnasium as gym
 
@@ -194,15 +194,17 @@ def _register(env_id: str, entry_point: str, kwargs: dict, max_steps: int | None
     )
 
 
-def env_constructor(env_id: str) -> Callable[..., gym.Env]:
-    """A picklable-by-name constructor for ``env_id`` (what the evaluator and datagen call)."""
-    if env_id not in env_ids():
-        raise UnknownNameError("environment id", env_id, env_ids())
+def make_from_config(env_id: str, kwargs: dict[str, Any]) -> gym.Env:
+    """:func:`make` from stored (JSON) kwargs, as the evaluator and the data generator keep them.
 
-    def construct(**kwargs: object) -> gym.Env:
-        return gym.make(env_id, **kwargs)
-
-    return construct
+    JSON has no tuples: ``cameras`` and ``image_size`` come back as the tuples the env wants.
+    """
+    kw = dict(kwargs)
+    if "cameras" in kw:
+        kw["cameras"] = tuple(kw["cameras"])
+    if "image_size" in kw:
+        kw["image_size"] = tuple(int(v) for v in kw["image_size"])
+    return make(env_id, **kw)
 
 
 def make(env_id: str, **kwargs: object) -> gym.Env:

@@ -64,7 +64,8 @@ class ModelLedger:
 
     def diff(self) -> list[str]:
         """Fields that differ from their compiled values now (empty right after restore)."""
-        return [f for f, v in self._nominal.items() if not np.array_equal(getattr(self.model, f), v)]
+        model = self.model
+        return [f for f, v in self._nominal.items() if not np.array_equal(getattr(model, f), v)]
 
 
 class Sim:
@@ -148,6 +149,18 @@ class Sim:
         """Id of a material by name."""
         return self._id(mujoco.mjtObj.mjOBJ_MATERIAL, name)
 
+    def equality_names(self) -> list[str]:
+        """Names of all equality constraints as this view addresses them.
+
+        This scope's own lose their prefix (``assist_person/x_holds_cup`` -> ``x_holds_cup``),
+        others keep their scene name; each one resolves with :meth:`equality_id`. For code that
+        finds constraints by a naming pattern (a person's ``{name}_holds_{body}`` welds).
+        """
+        names = [mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_EQUALITY, e) or ""
+                 for e in range(self.model.neq)]
+        p = self.prefix
+        return [n[len(p):] if p and n.startswith(p) else n for n in names if n]
+
     @property
     def time(self) -> float:
         """Simulated time in seconds."""
@@ -202,6 +215,21 @@ class Sim:
         mujoco.mj_objectVelocity(self.model, self.data, mujoco.mjtObj.mjOBJ_BODY,
                                  self.robot.pelvis_body, vel, 0)
         return bool(np.linalg.norm(vel[3:5]) < max_speed and abs(vel[2]) < max_turn)
+
+    def robot_fallen(self) -> bool:
+        """The env's ``fall`` criterion now, for tasks that end on a fall.
+
+        Torso tilted beyond ``FALL_TILT`` from upright, or the pelvis lower than
+        ``FALL_HEIGHT_FRACTION`` of the standing height above the ground under it.
+        """
+        from vla_bench import conventions as cv
+
+        h = self.robot
+        torso = self.data.xmat[h.torso_body].reshape(3, 3)
+        tilt = float(np.arccos(np.clip(torso[2, 2], -1.0, 1.0)))
+        x, y, z = self.data.xpos[h.pelvis_body]
+        height = float(z - self.ground_height(float(x), float(y)))
+        return tilt > cv.FALL_TILT or height < cv.FALL_HEIGHT_FRACTION * h.standing_height
 
     def set_free_pose(self, joint: str, pos: np.ndarray, quat: np.ndarray | None = None) -> None:
         """Place a free-jointed body (and zero its velocity)."""
@@ -413,6 +441,10 @@ class Sim:
         b = self.robot.pelvis_body
         return np.array([*self.data.xpos[b][:2], geometry.mat_yaw(self.data.xmat[b].reshape(3, 3))])
 
+    def pelvis_pos(self) -> np.ndarray:
+        """World position of the robot's pelvis, height included (e.g. "a hand above it")."""
+        return self.data.xpos[self.robot.pelvis_body].copy()
+
     def set_robot_base(self, xy: np.ndarray, yaw: float) -> None:
         """Place the robot's base at ``xy`` facing ``yaw`` (before the episode starts)."""
         h = self.robot
@@ -426,6 +458,13 @@ class Sim:
     def tcp(self, side: str) -> np.ndarray:
         """World position of a gripper's tool centre point."""
         return self.data.site_xpos[self.robot.tcp_sites[side]].copy()
+
+    def tcp_mat(self, side: str) -> np.ndarray:
+        """World rotation matrix of a gripper's tool centre point (the frame experts command).
+
+        For experts that predict where a held object goes when the hand turns.
+        """
+        return self.data.site_xmat[self.robot.tcp_sites[side]].reshape(3, 3).copy()
 
     def gripper_opening(self, side: str) -> float:
         """Opening in ``[0, 1]`` (1 fully open)."""

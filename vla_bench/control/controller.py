@@ -125,8 +125,9 @@ class Controller:
             lo, hi = h.joint_range[:, 0], h.joint_range[:, 1]
             n = h.n_body
             data.ctrl[h.actuator_ids] = lo + (action[:n] + 1.0) * 0.5 * (hi - lo)
+            stroke = h.model.gripper_stroke
             for i, side in enumerate(SIDES):
-                data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke * (1.0 - action[n + i]) / 2
+                data.ctrl[h.gripper_actuators[side]] = stroke * (1.0 - action[n + i]) / 2
             return
         self._apply_base(action[:3], data)
         if self.mode == "base_only":

@@ -8,3 +8,12 @@ Modules: :mod:`.rollout` (one expert episode -> arrays + metadata), :mod:`.stagi
 """
 
 FORMATS = ("lerobot", "hdf5")
+# The optional package (extra ``data``) that writes and reads each format.
+FORMAT_PACKAGES = {"lerobot": "pyarrow", "hdf5": "h5py"}
+
+
+def require_format(fmt: str) -> None:
+    """Raise :class:`~vla_bench.errors.MissingDependencyError` if ``fmt``'s package is missing."""
+    from vla_bench import extras
+
+    extras.require(FORMAT_PACKAGES[fmt], extra="data", purpose=f"the {fmt} dataset format")

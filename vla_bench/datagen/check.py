@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vla_bench.datagen import require_format
 from vla_bench.errors import VlaBenchError
 
 
@@ -35,6 +36,7 @@ def check(root: str | Path, decode_videos: bool = True) -> dict[str, Any]:
     """Validate ``root``; return a summary dict, or raise :class:`DatasetError`."""
     root = Path(root)
     fmt = detect_format(root)
+    require_format(fmt)
     problems: list[str] = []
     summary = (_check_lerobot if fmt == "lerobot" else _check_hdf5)(root, problems, decode_videos)
     if problems:

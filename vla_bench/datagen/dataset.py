@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.utils.data
 
+from vla_bench.datagen import require_format
 from vla_bench.datagen.check import detect_format
 
 
@@ -36,6 +37,7 @@ class DemoDataset(torch.utils.data.Dataset):
                  cameras: Sequence[str] | None = None, cache_episodes: int = 4) -> None:
         self.root = Path(root)
         self.format = detect_format(self.root)
+        require_format(self.format)
         self.action_chunk = action_chunk
         self._cache: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._cache_size = cache_episodes

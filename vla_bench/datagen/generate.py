@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vla_bench.datagen import FORMATS, staging
-from vla_bench.datagen.rollout import env_kwargs, make_env, rollout
+from vla_bench.datagen import FORMATS, require_format, staging
+from vla_bench.datagen.rollout import env_kwargs, rollout
+from vla_bench.registry import make_from_config
 from vla_bench.errors import ConfigError
 
 _WORKER: dict[str, Any] = {}
@@ -27,7 +28,7 @@ def _init_worker(env_id: str, kwargs: dict[str, Any], root: str, fmt: str, depth
 
         os.environ["MUJOCO_GL"] = "egl" if ctypes.util.find_library("EGL") else "osmesa"
     os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
-    _WORKER.update(env=make_env(env_id, kwargs), env_id=env_id, kwargs=kwargs,
+    _WORKER.update(env=make_from_config(env_id, kwargs), env_id=env_id, kwargs=kwargs,
                    root=Path(root), fmt=fmt, depth=depth)
 
 
@@ -52,6 +53,7 @@ def generate(env_id: str, episodes: int, out: str | Path, *, workers: int = 1,
 
     if fmt not in FORMATS:
         raise ConfigError(f"format must be one of {list(FORMATS)}, got {fmt!r}")
+    require_format(fmt)  # before any rollout: the writer's package (extra "data") is there
     if env_id not in vla_bench.env_ids():
         from vla_bench.errors import UnknownNameError
 

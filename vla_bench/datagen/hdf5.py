@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from vla_bench import conventions as cv
-from vla_bench.datagen import staging
+from vla_bench.datagen import require_format, staging
 
 FILENAME = "demos.hdf5"
 
 
 def consolidate(root: Path, metas: list[dict[str, Any]], config: dict[str, Any]) -> None:
+    require_format("hdf5")
     import h5py
 
     root = Path(root)

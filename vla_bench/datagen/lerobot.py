@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from vla_bench import conventions as cv
-from vla_bench.datagen import staging
+from vla_bench.datagen import require_format, staging
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000
@@ -161,6 +161,7 @@ class _Stats:
 
 def consolidate(root: Path, metas: list[dict[str, Any]], config: dict[str, Any]) -> None:
     """Build the v3 layout in ``root`` from the shards of ``metas`` (episode order)."""
+    require_format("lerobot")
     import pyarrow as pa
 
     root = Path(root)

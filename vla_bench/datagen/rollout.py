@@ -50,18 +50,6 @@ def env_kwargs(cameras: tuple[str, ...], image_size: tuple[int, int], phrasing: 
     return kwargs
 
 
-def make_env(env_id: str, kwargs: dict[str, Any]) -> Any:
-    """``vla_bench.make`` from stored (JSON) kwargs: lists become tuples where the env wants."""
-    import vla_bench
-
-    kw = dict(kwargs)
-    if "cameras" in kw:
-        kw["cameras"] = tuple(kw["cameras"])
-    if "image_size" in kw:
-        kw["image_size"] = tuple(int(v) for v in kw["image_size"])
-    return vla_bench.make(env_id, **kw)
-
-
 def rollout(env: Any, env_id: str, kwargs: dict[str, Any], seed: int) -> Episode:
     """Run the expert from ``reset(seed=seed)`` until the episode ends."""
     u = env.unwrapped

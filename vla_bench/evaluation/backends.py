@@ -105,14 +105,14 @@ class EpisodeWorker:
             axis_kwargs = get_axis(axis).env_kwargs(level)  # e.g. distractor props, built in
         key = (spec.env_id, spec.split, json.dumps(axis_kwargs, sort_keys=True))
         if key not in self._envs:
-            from vla_bench.datagen.rollout import make_env
             from vla_bench.evaluation.perturbations import merge_env_kwargs
+            from vla_bench.registry import make_from_config
 
             kwargs = merge_env_kwargs(self.config.env_kwargs, axis_kwargs)
             kwargs["split"] = spec.split
             if self.config.video_dir is not None:
                 kwargs["render_mode"] = "rgb_array"
-            self._envs[key] = make_env(spec.env_id, kwargs)
+            self._envs[key] = make_from_config(spec.env_id, kwargs)
         env = self._envs[key]
         if axis is None:
             return env

@@ -11,6 +11,8 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vla_bench import extras
+
 Series = Mapping[str, Mapping[str, Any]]  # group name -> {"rate", "ci95"} (rate_with_ci output)
 
 POLICY_COLOR = "#3b6ea8"
@@ -18,6 +20,7 @@ EXPERT_COLOR = "#c9822b"
 
 
 def _figure(width: float, height: float) -> Any:
+    extras.require("matplotlib", extra="report", purpose="report figures")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import platform
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from vla_bench import extras
 from vla_bench.evaluation import comparison as cmp
 from vla_bench.evaluation.metrics import summarize
 from vla_bench.evaluation.metrics.grouping import Record
@@ -63,19 +65,17 @@ def _sha256(path: Path) -> str:
 def asset_hashes() -> dict[str, str]:
     """SHA-256 of every leaf asset file we ship and of each registered robot's model XML.
 
-    Keys are ``assets/<relative path>`` and ``robosuite_models/robots/<name>/robot.xml``; a
-    robot whose package is missing maps to an ``"unavailable: …"`` note instead of failing the
-    report.
+    Keys are ``assets/<path under vla_bench/assets>`` and
+    ``robosuite_models/robots/<name>/robot.xml``; a robot whose package is missing maps to an
+    ``"unavailable: …"`` note instead of failing the report.
     """
     from vla_bench import assets
     from vla_bench.errors import VlaBenchError
     from vla_bench.robots import ROBOTS
 
     out: dict[str, str] = {}
-    root = assets.ASSET_ROOT
-    if root.is_dir():
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            out[f"assets/{path.relative_to(root).as_posix()}"] = _sha256(path)
+    for path in assets.asset_files():
+        out[f"assets/{path.relative_to(assets.ASSET_ROOT).as_posix()}"] = _sha256(path)
     for robot in ROBOTS.values():
         key = f"robosuite_models/robots/{robot.asset}/robot.xml"
         try:
@@ -507,7 +507,14 @@ def write_reports(run_dir: Path, records: list[dict], config: dict,
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     aggregate = build_aggregate(records, config, baseline_records)
-    sections = build_sections(aggregate, records)
+    # Figures need matplotlib (extra "report"); without it the reports keep every table.
+    with_figures = extras.available("matplotlib")
+    sections = build_sections(aggregate, records, with_figures=with_figures)
+    if not with_figures:
+        note = ("Figures omitted: matplotlib is not installed "
+                "(pip install 'vla_bench[report]').")
+        warnings.warn(f"reports written without figures: {note}", stacklevel=2)
+        sections[0].text.append(note)
     title = f"vla_bench evaluation: {', '.join(aggregate['metrics']['policies']) or 'policy'}"
     paths = {"aggregate": run_dir / AGGREGATE_NAME, "markdown": run_dir / MARKDOWN_NAME,
              "html": run_dir / HTML_NAME}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vla_bench.experts.base import (
@@ -71,17 +73,8 @@ def pick_and_place_expert(obj: str, container: str, release_height: float) -> Ex
     def at(target: str, back: float = 0.0, up: float = 0.0):
         return in_front_of(target, rot, back, up)
 
-    lift = 0.12
     return Expert([
-        Grip("right", -1.0, steps=2),
-        Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
-        Navigate(stand_at(obj), tol=0.03),
-        Reach("right", at(obj, back=0.12, up=0.06), rot, tol=0.035, max_steps=40).named("approach"),
-        Reach("right", at(obj, back=0.10, up=0.0), rot, tol=0.02, max_steps=30),
-        Reach("right", at(obj, back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
-        Grip("right", 1.0, steps=10),
-        Retry(lambda sim: sim.grasped_by(obj, "right"), to="approach", times=2),
-        Reach("right", at(obj, up=lift), rot, tol=0.03, max_steps=30, freeze=True),
+        *pick_phases(obj, 0.0, rot=rot),
         Navigate(stand_at(container), tol=0.03, speed=0.6),
         Reach("right", at(container, up=release_height + 0.06), rot, tol=0.03, max_steps=40),
         Reach("right", at(container, up=release_height), rot, tol=0.02, max_steps=30),
@@ -93,7 +86,12 @@ def pick_and_place_expert(obj: str, container: str, release_height: float) -> Ex
 def pick_phases(obj: str, grasp_up: float, *, grasp_back: float = -0.005,
                 label: str | None = None, rot: np.ndarray | None = None,
                 stand: PosFn | None = None, approach_tol: float = 0.035, grasp_tol: float = 0.012,
-                grasp_steps: int = 40, lift: float | None = 0.12) -> list[Phase]:
+                grasp_steps: int = 40, lift: float | None = 0.12, approach_up: float = 0.06,
+                grasp_phase: type[Reach] = Reach,
+                check: Callable[[Sim], bool] | None = None, raise_up: float = 0.08,
+                approach_back: float = 0.12, pre_back: float = 0.10, pre_tol: float = 0.02,
+                settle_tol: float | None = None, lift_tol: float = 0.03,
+                lift_speed: float = 1.0) -> list[Phase]:
     """Walk to ``obj``, pinch it from the front ``grasp_up`` above its origin, lift it.
 
     ``label`` names this pick (default: ``"pick <obj>"``): its approach is the phase labelled
@@ -102,6 +100,17 @@ def pick_phases(obj: str, grasp_up: float, *, grasp_back: float = -0.005,
     grasp tilted 0.15 rad down); ``stand`` the base goal (default :func:`stand_at`);
     ``approach_tol``/``grasp_tol``/``grasp_steps`` the approach and final-reach tolerances (m)
     and step limit; ``lift`` metres lifted after the grasp (``None``: stay at the grasp).
+    ``approach_up`` is how far above the grasp point the approach arrives (m); ``grasp_phase``
+    the :class:`Reach` subclass of the final slow reach (e.g. one that caps its integral
+    correction, so a wound-up offset does not shove a light object ahead of the fingers).
+    ``check`` is what the retry after the grasp tests (default: the right hand pinches ``obj``);
+    a task may use it to also note where the hand held the object.
+    For objects that need a more careful pinch (a knife handle in a block, a bottle full of
+    water): ``raise_up`` is how far above the object's origin the hand is raised before the
+    walk (clear of the surface's front edge); ``approach_back``, ``pre_back``/``pre_tol`` how
+    far before the grasp point the approach and the pre-grasp stop, and the pre-grasp's
+    tolerance; ``settle_tol`` adds a very slow final reach to that tolerance (m) after the grasp
+    reach (none by default); ``lift_tol``/``lift_speed`` the lift's tolerance and speed.
     """
     rot = grasp_rotation(0.15) if rot is None else rot
     label = f"pick {obj}" if label is None else label
@@ -111,18 +120,25 @@ def pick_phases(obj: str, grasp_up: float, *, grasp_back: float = -0.005,
 
     phases: list[Phase] = [
         Grip("right", -1.0, steps=2),
-        Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
+        Reach("right", raised(obj, raise_up), rot, tol=0.04, max_steps=25),
         Navigate(stand or stand_at(obj), tol=0.03),
-        Reach("right", at(back=0.12, up=0.06), rot, tol=approach_tol, max_steps=40
-              ).named(f"{label}: approach"),
-        Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-        Reach("right", at(back=grasp_back), rot, tol=grasp_tol, max_steps=grasp_steps,
-              speed=0.5),
+        Reach("right", at(back=approach_back, up=approach_up), rot, tol=approach_tol,
+              max_steps=40).named(f"{label}: approach"),
+        Reach("right", at(back=pre_back), rot, tol=pre_tol, max_steps=30),
+        grasp_phase("right", at(back=grasp_back), rot, tol=grasp_tol, max_steps=grasp_steps,
+                    speed=0.5),
+    ]
+    if settle_tol is not None:
+        phases.append(Reach("right", at(back=grasp_back), rot, tol=settle_tol, max_steps=15,
+                            speed=0.2))
+    phases += [
         Grip("right", 1.0, steps=10),
-        Retry(lambda s: s.grasped_by(obj, "right"), to=f"{label}: approach", times=2),
+        Retry(check or (lambda s: s.grasped_by(obj, "right")), to=f"{label}: approach",
+              times=2),
     ]
     if lift is not None:
-        phases.append(Reach("right", at(up=lift), rot, tol=0.03, max_steps=30, freeze=True))
+        phases.append(Reach("right", at(up=lift), rot, tol=lift_tol, max_steps=30, freeze=True,
+                            speed=lift_speed))
     return phases
 
 
@@ -161,8 +177,3 @@ def place_phases(goal: str | PosFn, release_height: float = 0.0,
         Reach("right", clear, rot, tol=0.015, max_steps=15, freeze=True, speed=0.5),
         Reach("right", retreat, rot, tol=0.03, max_steps=30, freeze=True),
     ]
-
-
-# TEMP(migration): removed once no task imports them; use reach(sim) / grasp_lift(sim, h).
-REACH = np.array([0.31, -0.22])
-GRASP_MIN_HEIGHT = 0.037

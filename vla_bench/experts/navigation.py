@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vla_bench.control.controller import Controller
-from vla_bench.experts.base import Command, Expert, Navigate, Phase
+from vla_bench.experts.base import Command, Controller, Expert, Navigate, Phase
+from vla_bench.geometry import heading
 from vla_bench.scene.layout import Footprint, Layout
 from vla_bench.sim import Sim
 
@@ -96,7 +96,7 @@ def occupancy(
     pts = np.stack([gx.ravel(), gy.ravel()], 1)
     blocked = np.zeros(len(pts), bool)
     grow = list(inflates) if inflates is not None else [inflate] * len(footprints)
-    for fp, g in zip(footprints, grow):
+    for fp, g in zip(footprints, grow, strict=True):
         blocked |= fp.contains(pts, margin=g)
     blocked = blocked.reshape(gx.shape)
     edge = ((gx < xmin + inflate) | (gx > xmax - inflate) |
@@ -163,7 +163,7 @@ def shortcut(grid: Grid, points: list[np.ndarray]) -> list[np.ndarray]:
 def path_length(start: np.ndarray, waypoints: Sequence[np.ndarray]) -> float:
     """Length of the polyline ``start → waypoints`` in the plane."""
     pts = [np.asarray(start, float)[:2]] + [np.asarray(w, float)[:2] for w in waypoints]
-    return float(sum(np.linalg.norm(b - a) for a, b in zip(pts[:-1], pts[1:])))
+    return float(sum(np.linalg.norm(b - a) for a, b in zip(pts[:-1], pts[1:], strict=True)))
 
 
 class GridPlanner:
@@ -225,14 +225,14 @@ class GridPlanner:
         out, prev = [], start[:2]
         for k, p in enumerate(pts):
             d = p - prev
-            heading = float(np.arctan2(d[1], d[0]))
+            way = float(np.arctan2(d[1], d[0]))
             aim = p
             if k < len(pts) - 1:
                 # Navigate drops a waypoint once within POP_RADIUS of it and heads for the
                 # next: aim past each corner by that much so the robot turns on the corner
                 # itself instead of cutting it (corners hug the inflated obstacles).
                 aim = p + self.overshoot * d / max(float(np.linalg.norm(d)), 1e-9)
-            out.append(np.array([aim[0], aim[1], heading]))
+            out.append(np.array([aim[0], aim[1], way]))
             prev = p
         out[-1][2] = goal[2]
         return out
@@ -282,10 +282,15 @@ class Hold(Phase):
 
     steps: int = 40
     max_steps: int = 10_000
+    _done: int = 0
+
+    def reset(self) -> None:
+        """Stand the full ``steps`` again."""
+        self._done = 0
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        self.steps -= 1
-        return Command(base=np.zeros(3)), self.steps <= 0
+        self._done += 1
+        return Command(base=np.zeros(3)), self._done >= self.steps
 
 
 def go_to_expert(
@@ -305,7 +310,7 @@ def go_to_expert(
 
 def facing_pose(target_xy: np.ndarray, front_yaw: float, standoff: float) -> np.ndarray:
     """Pose ``standoff`` metres out along ``front_yaw`` from ``target_xy``, facing back at it."""
-    d = np.array([np.cos(front_yaw), np.sin(front_yaw)])
+    d = heading(front_yaw)
     xy = np.asarray(target_xy, float)[:2] + standoff * d
     return np.array([xy[0], xy[1], float(np.arctan2(-d[1], -d[0]))])
 
@@ -322,7 +327,7 @@ def approach_pose(
     angles = np.arange(n) * 2 * np.pi / n
     best, best_d = None, np.inf
     for a in angles:
-        p = target_xy + radius * np.array([np.cos(a), np.sin(a)])
+        p = target_xy + radius * heading(a)
         if not grid.free(grid.cell(p)):
             continue
         d = float(np.linalg.norm(p - np.asarray(from_xy, float)[:2]))

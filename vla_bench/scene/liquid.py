@@ -22,7 +22,6 @@ from vla_bench.conventions import CONTACT_GROUND, CONTACT_LIQUID
 from vla_bench.scene import compose as c
 from vla_bench.scene.props import PARK_Z
 
-
 WATER_RGBA = (0.25, 0.55, 0.95, 0.85)
 
 

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.geometry import yaw_matrix
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.kitchen.layout import KitchenLayout
 from vla_bench.domains.kitchen.pick_and_place import (
     HELD_OUT_KIND,
@@ -18,13 +15,23 @@ from vla_bench.domains.kitchen.pick_and_place import (
     TRAIN_KINDS,
     build_object_pool,
 )
-from vla_bench.experts.base import Command, Expert, Grip, Navigate, Phase, Reach, grasp_rotation
-from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases
+from vla_bench.experts.base import (
+    Command,
+    Controller,
+    Expert,
+    Grip,
+    Navigate,
+    Phase,
+    Reach,
+    grasp_rotation,
+)
+from vla_bench.experts.manipulation import grasp_lift, pick_phases
+from vla_bench.geometry import from_robot_frame, heading, to_local, wrap, yaw_matrix, yaw_quat
 from vla_bench.humans import REACH as ARM_REACH
 from vla_bench.humans import SHOULDER, Person, add_person
 from vla_bench.language import Templates
-from vla_bench.scene import props
 from vla_bench.registry import register_task
+from vla_bench.scene import props
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -124,8 +131,7 @@ class AssistPerson(Task):
             sim.set_free_pose(name, pos, yaw_quat(rng.uniform(-0.4, 0.4)))
         self._park_unused(sim)
 
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        base = self.layout.place_robot_facing(sim, rng, center[0])
         self.person = Person(sim, PERSON)
         pxy = np.array([rng.uniform(-1.5, -1.2), rng.uniform(-0.8, 0.8)])
         to_robot = base - pxy
@@ -140,11 +146,12 @@ class AssistPerson(Task):
         return self.instruction
 
     def _park_unused(self, sim: Sim) -> None:
+        """Float the unused objects behind the back wall; let the used ones fall normally."""
         k = 0
         for names in self.pool.values():
             for name in names:
                 used = name in self.objects
-                sim.model.body_gravcomp[sim.body_id(name)] = 0.0 if used else 1.0
+                sim.set_gravcomp(name, 0.0 if used else 1.0)
                 if not used:
                     sim.set_free_pose(name, _PARK + np.array([0.0, 0.5 * k, 0.0]))
                     k += 1
@@ -203,7 +210,7 @@ class AssistPerson(Task):
     def expert(self, sim: Sim) -> Expert:
         """Pick the object, step back, walk to a spot 1.04 m from the person, offer, let go."""
         obj = self.target
-        up = max(0.0, GRASP_MIN_HEIGHT - KINDS[self.kind_of[obj]].half_height)
+        up = grasp_lift(sim, KINDS[self.kind_of[obj]].half_height)
         rot = grasp_rotation(0.15)
         p = self.person
 
@@ -214,7 +221,7 @@ class AssistPerson(Task):
             # Facing the person, with the handover point at OFFER_TCP in the robot frame.
             yaw = p.yaw + np.pi
             xy = handover_point(s)[:2] - yaw_matrix(yaw)[:2, :2] @ OFFER_TCP
-            return np.array([xy[0], xy[1], _wrap(yaw)])
+            return np.array([xy[0], xy[1], wrap(yaw)])
 
         def staging_pose(s: Sim) -> np.ndarray:
             # 30 cm further out on the line from the person: turn there, then close in slowly
@@ -226,14 +233,14 @@ class AssistPerson(Task):
         start: list[np.ndarray] = []
 
         def back_off(s: Sim) -> np.ndarray:
-            if not start:
-                x, y, yaw = s.robot_base()
-                start.append(np.array([x - 0.35 * np.cos(yaw), y - 0.35 * np.sin(yaw), yaw]))
+            if not start:  # 35 cm straight back from where the pick ended, same heading
+                base = s.robot_base()
+                start.append(np.array([*from_robot_frame(np.array([-0.35, 0.0]), base),
+                                       base[2]]))
             return start[0]
 
         def retreat(s: Sim) -> np.ndarray:
-            yaw = s.robot_base()[2]
-            return s.tcp("right") - 0.12 * np.array([np.cos(yaw), np.sin(yaw), 0.0])
+            return s.tcp("right") - 0.12 * np.array([*heading(s.robot_base()[2]), 0.0])
 
         return Expert(pick_phases(obj, up) + [
             Navigate(back_off, tol=0.08, speed=0.8),
@@ -259,16 +266,11 @@ class WaitUntil(Phase):
 
 def _offered(p: Person, pos: np.ndarray) -> bool:
     """An object is offered when it is held up in front of the person within arm's reach."""
-    local = yaw_matrix(p.yaw).T @ (pos - np.array([*p.xy, 0.0]))
+    local = to_local(pos, np.array([*p.xy, 0.0]), yaw_matrix(p.yaw))
     within = np.linalg.norm(local - SHOULDER) < ARM_REACH + 0.02
     return bool(within and local[0] > 0.15 and local[2] > 0.9)
 
 
 def _person_to_world(p: Person, local: np.ndarray) -> np.ndarray:
-    xy, yaw = p.xy, p.yaw
-    off = yaw_matrix(yaw) @ local
-    return np.array([xy[0] + off[0], xy[1] + off[1], off[2]])
-
-
-def _wrap(angle: float) -> float:
-    return (angle + np.pi) % (2 * np.pi) - np.pi
+    """A point given in the person's frame (x forward, y left, z up from the floor)."""
+    return from_robot_frame(local, np.array([*p.xy, p.yaw]))

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.geometry import yaw_matrix
-from vla_bench.conventions import CONTACT_GROUND, CONTACT_WORLD
-from vla_bench.geometry import yaw_quat
+from vla_bench.conventions import CONTACT_BLADE, CONTACT_GROUND, CONTACT_VEG, CONTACT_WORLD
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Command,
+    Controller,
     Expert,
-    Grip,
     Navigate,
     Phase,
+    PosFn,
     Reach,
     Retry,
     grasp_rotation,
 )
-from vla_bench.experts.manipulation import REACH, in_front_of, raised, stand_at
+from vla_bench.experts.manipulation import pick_phases, stand_for
+from vla_bench.geometry import yaw_matrix, yaw_quat
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -48,10 +48,8 @@ CUT_FORCE = 3.0  # N: the blade pressed onto the board
 SEAM_TOL = 0.012  # m: the seam must lie this close to the blade plane
 ALIGN_COS = np.cos(np.radians(30.0))  # blade plane across the vegetable's axis
 GAP_SUCCESS = 0.003  # m the two halves must have come apart after the cut
-# Contact bits: the knife's blade never touches a vegetable (it cuts through it) until the cut
-# has happened; then it gains the vegetable bit and wedges the halves apart.
-CONTACT_VEG = 8
-CONTACT_BLADE = 16
+# Contact bits (conventions): the knife's blade never touches a vegetable (it cuts through it)
+# until the cut has happened; then it gains the vegetable bit and wedges the halves apart.
 _KNIFE, _SPOON, _BLOCK, _BOARD = "knife", "wooden_spoon", "utensil_block", "cutting_board"
 _N_VEG = 2
 
@@ -67,7 +65,7 @@ class CutVegetable(Task):
     it onto the board at its middle. Each vegetable is two bodies (halves) held together by a
     weld equality; the cut *really separates* them: when the knife's edge has gone through
     the vegetable at its middle and is pressed onto the board, the weld is switched off
-    (``data.eq_active``) and from then on the halves are independent rigid bodies; the blade
+    (``Sim.set_weld``) and from then on the halves are independent rigid bodies; the blade
     (which until then passed through vegetables without contact, as a blade does) then
     collides with them and wedges them apart.
 
@@ -127,6 +125,7 @@ class CutVegetable(Task):
         self._build_tool(spec, _KNIFE, blade=True)
         self._build_tool(spec, _SPOON, blade=False)
         self.halves: list[tuple[str, str]] = []
+        self.welds = [f"veg{v}_weld" for v in range(_N_VEG)]  # short names (scoped Sim)
         for v in range(_N_VEG):
             names = (f"veg{v}_a", f"veg{v}_b")
             for k, name in enumerate(names):
@@ -142,7 +141,7 @@ class CutVegetable(Task):
                 c.box(b, f"{name}_col", (VEG_RADIUS * 0.75, VEG_HALF / 2, VEG_RADIUS),
                       (0, 0, VEG_RADIUS), group=0, mass=0.05, contype=CONTACT_VEG,
                       conaffinity=CONTACT_WORLD | CONTACT_GROUND, friction=[1.0, 0.01, 0.001])
-            eq = spec.add_equality(name=f"veg{v}_weld", type=mujoco.mjtEq.mjEQ_WELD,
+            eq = spec.add_equality(name=self.welds[v], type=mujoco.mjtEq.mjEQ_WELD,
                                    objtype=mujoco.mjtObj.mjOBJ_BODY, name1=names[0],
                                    name2=names[1])
             eq.active = False  # switched on per episode by initialize (parked halves are free)
@@ -189,12 +188,11 @@ class CutVegetable(Task):
         center, top = self.layout.counter_top(sim)
         front = center[0] - 0.3
         board_xy = np.array([front + 0.04 + BOARD_HALF[0], center[1] + rng.uniform(-0.45, 0.15)])
-        self._set_mocap(sim, _BOARD, np.array([*board_xy, top]), 0.0)
+        sim.set_mocap_pose(_BOARD, np.array([*board_xy, top]), yaw=0.0)
         self.board_top = top + 2 * BOARD_HALF[2]
         kinds = HELD_OUT_KINDS if self.held_out_objects else TRAIN_KINDS
         picks = rng.choice(len(kinds), _N_VEG, replace=False)
         self.kinds = [kinds[int(i)] for i in picks]
-        self.weld_ids = [sim.model.equality(f"veg{v}_weld").id for v in range(_N_VEG)]
         self.seam0: list[float] = []
         for v, (a, b) in enumerate(self.halves):
             yc = board_xy[1] + (-0.125 if v == 0 else 0.125)
@@ -202,55 +200,42 @@ class CutVegetable(Task):
             xc = board_xy[0] + rng.uniform(-0.02, 0.02)
             rgba = np.array(self.kinds[v][1])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
-            axis = np.array([-np.sin(yaw), np.cos(yaw), 0.0])
+            axis = yaw_matrix(yaw)[:, 1]  # a vegetable lies along its own y
             for k, half in enumerate((a, b)):
                 sign = -1.0 if k == 0 else 1.0
                 pos = np.array([xc, yc, self.board_top + 0.0005]) + sign * VEG_HALF / 2 * axis
                 sim.set_free_pose(half, pos, yaw_quat(yaw))
-                for g in sim.body_geoms(half):
-                    if sim.model.geom_group[g] != 0:
-                        sim.model.geom_rgba[g] = rgba
+                sim.set_body_rgba(half, rgba)  # skin and tip, not the hidden collision box
             self._weld(sim, v)
         self.target_index = int(rng.integers(_N_VEG))
         self.target_kind = self.kinds[self.target_index][0]
-        blade = sim.geom_id(f"{_KNIFE}_blade")
-        sim.model.geom_conaffinity[blade] = CONTACT_WORLD | CONTACT_GROUND
+        # The blade's contact bits (it gains CONTACT_VEG at a cut) are back to the built ones:
+        # the env's model ledger restores them at every reset.
 
         side = 1.0 if rng.random() < 0.5 else -1.0
         block_y = board_xy[1] + side * (BOARD_HALF[1] + 0.17)
         if not center[1] - 0.85 < block_y < center[1] + 0.45:
             side, block_y = -side, board_xy[1] - side * (BOARD_HALF[1] + 0.17)
         block_xy = np.array([front + 0.09, block_y])
-        self._set_mocap(sim, _BLOCK, np.array([*block_xy, top]), 0.0)
+        sim.set_mocap_pose(_BLOCK, np.array([*block_xy, top]), yaw=0.0)
         knife_slot = 1.0 if rng.random() < 0.5 else -1.0
         z = top + SLOT_FLOOR - (BLADE_Z - BLADE_HALF[2]) + 0.0005
         sim.set_free_pose(_KNIFE, np.array([block_xy[0], block_y + knife_slot * SLOT_GAP, z]))
         sim.set_free_pose(_SPOON, np.array([block_xy[0], block_y - knife_slot * SLOT_GAP, z]))
         self.top = top
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, vegetable=self.target_kind)
         return self.instruction
-
-    @staticmethod
-    def _set_mocap(sim: Sim, body: str, pos: np.ndarray, yaw: float) -> None:
-        k = sim.model.body_mocapid[sim.body_id(body)]
-        sim.data.mocap_pos[k] = pos
-        sim.data.mocap_quat[k] = yaw_quat(yaw)
 
     def _weld(self, sim: Sim, v: int) -> None:
         """Join vegetable ``v``'s halves as they lie now and remember their centre distance."""
         a, b = self.halves[v]
-        mujoco.mj_kinematics(sim.model, sim.data)
+        sim.forward_kinematics()
         pa, pb = sim.body_pos(a), sim.body_pos(b)
         ra = sim.body_mat(a)
-        e = self.weld_ids[v]
-        # relpose of body2 in body1's frame (MuJoCo's weld ``relpose``), anchor at body2's origin.
-        sim.model.eq_data[e, 0:3] = 0.0
-        sim.model.eq_data[e, 3:6] = ra.T @ (pb - pa)
-        sim.model.eq_data[e, 6:10] = (1.0, 0.0, 0.0, 0.0)
-        sim.model.eq_data[e, 10] = 1.0
-        sim.data.eq_active[e] = 1
+        # Half b held where it lies now in half a's frame (same yaw: identity rotation).
+        sim.set_weld_relpose(self.welds[v], ra.T @ (pb - pa))
+        sim.set_weld(self.welds[v], True)
         while len(self.seam0) <= v:
             self.seam0.append(0.0)
         self.seam0[v] = float(np.linalg.norm(pb - pa))
@@ -266,8 +251,7 @@ class CutVegetable(Task):
                    ) -> np.ndarray:
         """A point of the blade's edge: the one nearest ``point`` along the blade, or the one
         ``t`` metres from the edge's middle (positive towards the tip)."""
-        g = sim.geom_id(f"{_KNIFE}_blade")
-        center, mat = sim.data.geom_xpos[g], sim.data.geom_xmat[g].reshape(3, 3)
+        center, mat = sim.geom_pos(f"{_KNIFE}_blade"), sim.geom_mat(f"{_KNIFE}_blade")
         if point is not None:
             t = float((point - center) @ mat[:, 0])
         t = float(np.clip(t, -BLADE_HALF[0], BLADE_HALF[0]))
@@ -275,22 +259,12 @@ class CutVegetable(Task):
 
     def _blade_force(self, sim: Sim) -> float:
         """Total normal force between the blade and the cutting board (N)."""
-        d = sim.data
-        blade = sim.geom_id(f"{_KNIFE}_blade")
-        board = sim.geom_id(f"{_BOARD}_wood")
-        total, f = 0.0, np.zeros(6)
-        for i in range(d.ncon):
-            g1, g2 = d.contact.geom1[i], d.contact.geom2[i]
-            if {g1, g2} == {blade, board}:
-                mujoco.mj_contactForce(sim.model, d, i, f)
-                total += abs(f[0])
-        return total
+        return sim.contact_force(sim.geom_id(f"{_KNIFE}_blade"), sim.geom_id(f"{_BOARD}_wood"))
 
     def cutting(self, sim: Sim, v: int) -> bool:
         """Whether the knife is, right now, through vegetable ``v`` at its middle."""
-        g = sim.geom_id(f"{_KNIFE}_blade")
-        mat = sim.data.geom_xmat[g].reshape(3, 3)
-        center = sim.data.geom_xpos[g]
+        mat = sim.geom_mat(f"{_KNIFE}_blade")
+        center = sim.geom_pos(f"{_KNIFE}_blade")
         s, axis = self.seam(sim, v)
         rel = s - center
         within = abs(rel @ mat[:, 0]) < BLADE_HALF[0] - 0.01
@@ -302,14 +276,14 @@ class CutVegetable(Task):
     def advance(self, sim: Sim) -> None:
         """Cut a vegetable the knife has gone through with enough force (before the next step)."""
         force = None
-        for v, e in enumerate(self.weld_ids):
-            if not sim.data.eq_active[e] or not self.cutting(sim, v):
+        for v, weld in enumerate(self.welds):
+            if not sim.weld_active(weld) or not self.cutting(sim, v):
                 continue
             force = self._blade_force(sim) if force is None else force
             if force >= CUT_FORCE:
-                sim.data.eq_active[e] = 0
-                blade = sim.geom_id(f"{_KNIFE}_blade")
-                sim.model.geom_conaffinity[blade] |= CONTACT_VEG
+                sim.set_weld(weld, False)
+                blade = f"{_KNIFE}_blade"
+                sim.set_contact_bits(blade, conaffinity=sim.contact_bits(blade)[1] | CONTACT_VEG)
 
     def gap(self, sim: Sim, v: int) -> float:
         """How far vegetable ``v``'s halves have moved apart since they were joined (m)."""
@@ -318,7 +292,7 @@ class CutVegetable(Task):
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Target cut and apart; the other one cut, the knife dropped or a piece fallen fails."""
-        cut = [not bool(sim.data.eq_active[e]) for e in self.weld_ids]
+        cut = [not sim.weld_active(w) for w in self.welds]
         t = self.target_index
         gap = self.gap(sim, t)
         pieces = [h for pair in self.halves for h in pair]
@@ -349,10 +323,7 @@ class CutVegetable(Task):
         rot = grasp_rotation(0.1)
         v = self.target_index
 
-        def at(back: float = 0.0, up: float = 0.0):
-            return in_front_of(_KNIFE, rot, back, up)
-
-        def over_seam(dz: float):
+        def over_seam(dz: float) -> PosFn:
             """TCP goal putting the blade's edge over the seam, ``dz`` above the board top."""
             def pos(sim: Sim) -> np.ndarray:
                 s, _ = self.seam(sim, v)
@@ -364,24 +335,19 @@ class CutVegetable(Task):
             return pos
 
         def stand_for_cut(sim: Sim) -> np.ndarray:
-            p = over_seam(0.05)(sim)
-            return np.array([p[0] - REACH[0], p[1] - REACH[1], 0.0])
+            return stand_for(over_seam(0.05)(sim), sim)
 
-        return Expert([
-            Grip("right", -1.0, steps=2),
-            Reach("right", raised(_KNIFE, 0.1), rot, tol=0.04, max_steps=25),
-            Navigate(stand_at(_KNIFE), tol=0.03),
-            Reach("right", at(back=0.14, up=0.03), rot, tol=0.03, max_steps=40),
-            Reach("right", at(back=0.12), rot, tol=0.015, max_steps=30),
-            Reach("right", at(back=0.0), rot, tol=0.012, max_steps=40, speed=0.5),
-            Reach("right", at(back=0.0), rot, tol=0.004, max_steps=15, speed=0.2),
-            Grip("right", 1.0, steps=10),
-            Retry(lambda s: s.grasped_by(_KNIFE, "right"), to=3, times=2),
-            Reach("right", at(up=0.09), rot, tol=0.02, max_steps=30, freeze=True, speed=0.5),
+        # The handle sits in a slot block: raised higher, approached from further back and
+        # lower, and pinched precisely; lifted gently (the blade must clear the slot).
+        pick = pick_phases(_KNIFE, 0.0, grasp_back=0.0, rot=rot, raise_up=0.1, approach_back=0.14,
+                           approach_up=0.03, approach_tol=0.03, pre_back=0.12, pre_tol=0.015,
+                           settle_tol=0.004, lift=0.09, lift_tol=0.02, lift_speed=0.5)
+        return Expert(pick + [
             Navigate(stand_for_cut, tol=0.02, speed=0.5),
-            Reach("right", over_seam(0.05), rot, tol=0.008, max_steps=50, speed=0.6),
+            Reach("right", over_seam(0.05), rot, tol=0.008, max_steps=50, speed=0.6
+                  ).named("over seam"),
             Press(self, over_seam, rot),
-            Retry(lambda s: bool(not s.data.eq_active[self.weld_ids[v]]), to=11, times=2),
+            Retry(lambda s: not s.weld_active(self.welds[v]), to="over seam", times=2),
             Reach("right", lambda s: s.tcp("right") + np.array([0, 0, 0.08]), rot, tol=0.01,
                   max_steps=1000, freeze=True, speed=0.5),
         ])
@@ -392,7 +358,7 @@ class Press(Phase):
     """Lower the blade onto the board at the seam and press ~1 cm below contact until it cuts."""
 
     task: CutVegetable
-    over_seam: object
+    over_seam: Callable[[float], PosFn]
     rot: np.ndarray
     depth: float = -0.012
     max_steps: int = 60
@@ -401,7 +367,6 @@ class Press(Phase):
         goal = self.over_seam(self.depth)(sim)
         # Track the seam in x/y but keep the hand's own descent slow: no integral wind-up, so
         # the press force stays moderate (the servo's stiffness times ~1 cm).
-        x, y, yaw = sim.robot_base()
-        pos_r = yaw_matrix(yaw).T @ (goal - np.array([x, y, 0.0]))
-        done = not bool(sim.data.eq_active[self.task.weld_ids[self.task.target_index]])
+        pos_r = sim.to_robot_frame(goal)
+        done = not sim.weld_active(self.task.welds[self.task.target_index])
         return Command(base=np.zeros(3), tcp={"right": (pos_r, self.rot)}, speed=0.3), done

@@ -65,22 +65,23 @@ class KitchenLayout(Layout):
 
         shelf = c.body(spec.worldbody, "shelves", (0.3, 2.2, 0))
         for i, z in enumerate((0.02, 0.6, 1.1, 1.6)):
-            c.box(shelf, f"shelf_board_{i}", (0.4, 0.18, 0.015), (0, 0, z), rgba=(0.6, 0.45, 0.3, 1))
+            c.box(shelf, f"shelf_board_{i}", (0.4, 0.18, 0.015), (0, 0, z),
+                  rgba=(0.6, 0.45, 0.3, 1))
         for i, x in enumerate((-0.39, 0.39)):
-            c.box(shelf, f"shelf_side_{i}", (0.015, 0.18, 0.81), (x, 0, 0.81), rgba=(0.55, 0.4, 0.28, 1))
+            c.box(shelf, f"shelf_side_{i}", (0.015, 0.18, 0.81), (x, 0, 0.81),
+                  rgba=(0.55, 0.4, 0.28, 1))
         self.add_fixture(Fixture("shelves", (0.4, 0.18), 1.6, (0.3, 2.2, 0)))
 
         c.add_camera(spec, "external", pos=(-0.5, -1.4, 1.9), target=(0.8, 0.0, 0.7), fovy=55)
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
-        """Jitter fixtures, close the fridge door, restore the third-person camera."""
+        """Jitter fixtures and close the fridge door.
+
+        A task may move the third-person camera: the env's model ledger puts it back at every
+        reset, so the layout need not remember it.
+        """
         super().initialize(sim, rng)
-        cam = sim.camera_id("external")
-        if not hasattr(self, "_cam0"):
-            self._cam0 = (sim.model.cam_pos[cam].copy(), sim.model.cam_quat[cam].copy())
-        sim.model.cam_pos[cam], sim.model.cam_quat[cam] = self._cam0  # a task may move it
-        j = sim.joint_id("fridge_door_hinge")
-        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
+        sim.set_joint_qpos("fridge_door_hinge", 0.0)
 
     def distractor_surface(self, sim: Sim) -> tuple[np.ndarray, np.ndarray, float]:
         """The counter top, minus its edges and the sink."""
@@ -89,4 +90,4 @@ class KitchenLayout(Layout):
 
     def counter_top(self, sim: Sim) -> tuple[np.ndarray, float]:
         """Counter centre (x, y) this episode and the top height."""
-        return sim.model.body_pos[sim.body_id("counter")][:2].copy(), COUNTER_TOP
+        return sim.static_pose("counter")[0][:2], COUNTER_TOP

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.geometry import yaw_matrix
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.kitchen.layout import KitchenLayout
 from vla_bench.experts.base import (
     Command,
+    Controller,
     Expert,
     Grip,
     Navigate,
@@ -22,10 +22,14 @@ from vla_bench.experts.base import (
     base_command,
     grasp_rotation,
 )
+from vla_bench.experts.manipulation import reach, stand_for
+from vla_bench.geometry import from_robot_frame, mat_to_quat, yaw_matrix
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
+from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -34,15 +38,9 @@ HOLD_STEPS = 3  # control steps it must stay open
 WRONG_ANGLE = 1.0  # rad: the microwave door opened this far fails the episode
 FRIDGE_Y_SHIFT = 0.35  # the fridge stands 35 cm further from the side wall in this task
 GRASP_DZ = -0.04  # grasp point below the handle's centre
-LEFT_REACH = np.array([0.31, 0.22])  # where the left hand grasps, robot frame
 _MW = "microwave"
 _MW_HINGE = "microwave_door_hinge"
 _FRIDGE_HINGE = "fridge_door_hinge"
-
-
-def _rz(a: float) -> np.ndarray:
-    ca, sa = np.cos(a), np.sin(a)
-    return np.array([[ca, -sa, 0.0], [sa, ca, 0.0], [0.0, 0.0, 1.0]])
 
 
 def _aim_camera(sim: Sim, name: str, pos: tuple[float, ...], target: tuple[float, ...]) -> None:
@@ -53,10 +51,8 @@ def _aim_camera(sim: Sim, name: str, pos: tuple[float, ...], target: tuple[float
     right = np.cross(fwd, [0.0, 0.0, 1.0])
     right /= np.linalg.norm(right)
     up = np.cross(right, fwd)
-    quat = np.zeros(4)
-    mujoco.mju_mat2Quat(quat, np.column_stack([right, up, -fwd]).ravel())
-    cam = sim.camera_id(name)
-    sim.model.cam_pos[cam], sim.model.cam_quat[cam] = pos_a, quat
+    # The env's model ledger puts the camera back at the next reset.
+    sim.set_camera_pose(name, pos_a, mat_to_quat(np.column_stack([right, up, -fwd])))
 
 
 @register_task(domain="kitchen", family="manipulation", max_episode_steps=400)
@@ -109,6 +105,17 @@ class OpenFridge(Task):
     )
     layout: KitchenLayout
 
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout)
+        # Steps in a row the fridge door has been open past OPEN_ANGLE (a door swinging
+        # through the angle and falling back does not count).
+        self._open = Dwell(("open",), lambda s: {
+            "open": self.opening(s, _FRIDGE_HINGE) >= OPEN_ANGLE})
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The door-held-open counter."""
+        return (self._open,)
+
     def build(self, spec: mujoco.MjSpec) -> None:
         """A microwave (mocap, parked below the floor) with a hinged door; the fridge is the
         layout's."""
@@ -132,40 +139,34 @@ class OpenFridge(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Move the fridge out from the wall, put the microwave on the counter, close doors."""
-        fridge = sim.body_id("fridge")
-        pos = sim.model.body_pos[fridge].copy()
+        pos, _ = sim.static_pose("fridge")
         pos[1] += FRIDGE_Y_SHIFT
         sim.set_static_pose("fridge", pos)
         center, top = self.layout.counter_top(sim)
         yaw = float(rng.uniform(-0.15, 0.15))
-        mid = sim.model.body_mocapid[sim.body_id(_MW)]
-        sim.data.mocap_pos[mid] = (center[0] + 0.05 + rng.uniform(-0.03, 0.03),
-                                   center[1] + rng.uniform(-0.6, 0.5), top)
-        sim.data.mocap_quat[mid] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
+        mw = np.array([center[0] + 0.05 + rng.uniform(-0.03, 0.03),
+                       center[1] + rng.uniform(-0.6, 0.5), top])
+        sim.set_mocap_pose(_MW, mw, yaw=yaw)
         for hinge in (_FRIDGE_HINGE, _MW_HINGE):
-            j = sim.joint_id(hinge)
-            sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
-            sim.data.qvel[sim.model.jnt_dofadr[j]] = 0.0
+            sim.set_joint_qpos(hinge, 0.0)
         _aim_camera(sim, "external", pos=(-1.75, -0.2, 1.9), target=(-0.2, -1.55, 0.8))
-        self._held = 0
-        base = np.array([0.1 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        # Not before the (jittered) counter as in the other kitchen tasks: x = 0.1 ± 0.1 m,
+        # in the room between the counter and the fridge.
+        self.layout.place_robot_facing(sim, rng, 0.1, back=0.0)
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
     @staticmethod
     def opening(sim: Sim, hinge: str) -> float:
         """How far a door is open (rad, positive; its hinge angle runs negative)."""
-        j = sim.joint_id(hinge)
-        return -float(sim.data.qpos[sim.model.jnt_qposadr[j]])
+        return -sim.joint_qpos(hinge)
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Fridge door open ≥ 1 rad for 3 steps; the microwave door opened instead fails."""
         fridge = self.opening(sim, _FRIDGE_HINGE)
         wrong = self.opening(sim, _MW_HINGE) >= WRONG_ANGLE
-        self._held = self._held + 1 if fridge >= OPEN_ANGLE else 0
         return Evaluation(
-            success=self._held >= HOLD_STEPS and not wrong,
+            success=self._open.steps("open") >= HOLD_STEPS and not wrong,
             failure=wrong, failure_reason="opened the microwave instead" if wrong else None,
             progress={"fridge_door_rad": fridge,
                       "microwave_door_rad": self.opening(sim, _MW_HINGE)},
@@ -177,12 +178,10 @@ class OpenFridge(Task):
         rot = grasp_rotation(0.1)
 
         def grasp_point(sim: Sim, back: float = 0.0, up: float = 0.0) -> np.ndarray:
-            p = sim.data.geom_xpos[sim.geom_id("fridge_handle")].copy()
-            return p + np.array([-back, 0.0, GRASP_DZ + up])
+            return sim.geom_pos("fridge_handle") + np.array([-back, 0.0, GRASP_DZ + up])
 
         def stand(sim: Sim) -> np.ndarray:
-            p = grasp_point(sim)
-            return np.array([p[0] - LEFT_REACH[0], p[1] - LEFT_REACH[1], 0.0])
+            return stand_for(grasp_point(sim), sim, 0.0, "left")
 
         def detour(sim: Sim) -> np.ndarray:
             # Out in the room in front of the fridge's hinge corner, facing the fridge side.
@@ -190,22 +189,21 @@ class OpenFridge(Task):
             return np.array([s[0] - 0.1, s[1] + 0.95, -0.9])
 
         def raised(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            c_, s_ = np.cos(yaw), np.sin(yaw)
-            fx, fy = 0.17, LEFT_REACH[1]
-            return np.array([x + c_ * fx - s_ * fy, y + s_ * fx + c_ * fy,
-                             grasp_point(sim)[2] + 0.05])
+            # In front of the chest on the left hand's side, just above the handle's grasp.
+            x, y = from_robot_frame(np.array([0.17, reach(sim, "left")[1]]), sim.robot_base())
+            return np.array([x, y, grasp_point(sim)[2] + 0.05])
 
         return Expert([
             Grip("left", -1.0, steps=2),
             Reach("left", raised, rot, tol=0.04, max_steps=25),
             Navigate(detour, tol=0.12, max_steps=120),
             Navigate(stand, tol=0.03, max_steps=160),
-            Reach("left", lambda s: grasp_point(s, back=0.12), rot, tol=0.03, max_steps=40),
+            Reach("left", lambda s: grasp_point(s, back=0.12), rot, tol=0.03, max_steps=40
+                  ).named("approach"),
             Reach("left", lambda s: grasp_point(s, back=-0.005), rot, tol=0.012, max_steps=40,
                   speed=0.5),
             Grip("left", 1.0, steps=10),
-            Retry(lambda s: s.grasped_by("fridge_door", "left"), to=4, times=2),
+            Retry(lambda s: s.grasped_by("fridge_door", "left"), to="approach", times=2),
             Pull(rot),
             Grip("left", -1.0, steps=8),
             Reach("left", lambda s: s.tcp("left") + np.array([-0.12, -0.05, 0.05]), rot, tol=0.03,
@@ -224,17 +222,15 @@ class Pull(Phase):
     max_steps: int = 150
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        j = sim.joint_id(_FRIDGE_HINGE)
-        anchor = sim.data.xanchor[j].copy()
-        handle = sim.data.geom_xpos[sim.geom_id("fridge_handle")].copy()
+        anchor = sim.joint_anchor(_FRIDGE_HINGE)
+        handle = sim.geom_pos("fridge_handle")
         handle[2] += GRASP_DZ
-        target = anchor + _rz(-self.lead) @ (handle - anchor)
-        base_yaw = sim.robot_base()[2]
-        reach_w = yaw_matrix(base_yaw)[:2, :2] @ LEFT_REACH
-        goal = np.array([handle[0] - reach_w[0], handle[1] - reach_w[1], base_yaw])
+        # The handle's spot ``lead`` rad further along the door's arc (about the vertical hinge).
+        target = anchor + yaw_matrix(-self.lead) @ (handle - anchor)
+        # Keep the base where the left hand reaches the handle, facing as it does now.
+        goal = stand_for(handle, sim, sim.robot_base()[2], "left")
         base, _ = base_command(sim, goal)
-        x, y, yaw = sim.robot_base()
-        pos_r = yaw_matrix(yaw).T @ (target - np.array([x, y, 0.0]))
+        pos_r = sim.to_robot_frame(target)
         opened = OpenFridge.opening(sim, _FRIDGE_HINGE)
         return Command(base=base * 0.7, tcp={"left": (pos_r, self.rot)}, speed=0.5), \
             opened >= self.goal

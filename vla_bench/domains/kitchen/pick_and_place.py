@@ -7,16 +7,14 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
-from vla_bench.experts.base import (
-    Expert,
-)
-from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases, place_phases
+from vla_bench.experts.base import Expert
+from vla_bench.experts.manipulation import grasp_lift, pick_phases, place_phases
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -199,16 +197,14 @@ class PickAndPlace(Task):
                             top + KINDS[kind].half_height + 0.001])
             sim.set_free_pose(name, pos, yaw_quat(yaw))
         for name, slot in zip(self.surfaces, order[3:], strict=True):
-            mid = sim.model.body_mocapid[sim.body_id(name)]
-            sim.data.mocap_pos[mid] = (front + rng.uniform(0.12, 0.15), ys[slot], top)
-            sim.data.mocap_quat[mid] = yaw_quat(rng.uniform(-0.15, 0.15))
+            pos = np.array([front + rng.uniform(0.12, 0.15), ys[slot], top])
+            sim.set_mocap_pose(name, pos, yaw=rng.uniform(-0.15, 0.15))
         self._park_unused(sim)
 
         pick = int(rng.integers(3))
         self.target = self.objects[pick]
         self.target_surface = self.surfaces[int(rng.integers(N_SURFACES))]
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         kind, color = combos[pick]
         self.instruction = self.templates.sample(
             rng, phrasing, object=f"{color} {kind}",
@@ -216,20 +212,19 @@ class PickAndPlace(Task):
         return self.instruction
 
     def _park_unused(self, sim: Sim) -> None:
+        """Float the unused objects and surfaces behind the back wall; drop the used ones."""
         used = set(self.objects) | set(self.surfaces)
         k = 0
         for names in self.pool.values():
             for name in names:
-                bid = sim.body_id(name)
-                sim.model.body_gravcomp[bid] = 0.0 if name in used else 1.0
+                sim.set_gravcomp(name, 0.0 if name in used else 1.0)
                 if name not in used:
                     sim.set_free_pose(name, _PARK + np.array([0.0, 0.5 * k, 0.0]))
                     k += 1
         for key in SURFACES:
             name = f"pnp_{key}"
             if name not in used:
-                sim.data.mocap_pos[sim.model.body_mocapid[sim.body_id(name)]] = \
-                    _PARK + np.array([0.0, 0.5 * k, 0.0])
+                sim.set_mocap_pose(name, _PARK + np.array([0.0, 0.5 * k, 0.0]))
                 k += 1
 
     # -- evaluation --------------------------------------------------------------------------
@@ -271,6 +266,6 @@ class PickAndPlace(Task):
         """Walk to the object, front grasp, carry it over the surface, release just above it."""
         surf = SURFACES[self.surface_of[self.target_surface]]
         half = KINDS[self.kind_of[self.target]].half_height
-        up = max(0.0, GRASP_MIN_HEIGHT - half)
+        up = grasp_lift(sim, half)
         return Expert(pick_phases(self.target, up) + place_phases(
             self.target_surface, release_height=surf.top + half + up + 0.03))

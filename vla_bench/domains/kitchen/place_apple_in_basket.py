@@ -8,9 +8,10 @@ import numpy as np
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import Expert
 from vla_bench.experts.manipulation import pick_and_place_expert
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
-from vla_bench.scene import placement, props
 from vla_bench.registry import register_task
+from vla_bench.scene import placement, props
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -80,7 +81,7 @@ class PlaceAppleInBasket(Task):
         spots = placement.scatter(rng, N_APPLES + 1, lo, hi, min_dist=0.2)
         colors = rng.permutation(HELD_OUT_APPLE_COLORS if self.held_out_objects
                                  else APPLE_COLORS)
-        for apple, color, xy in zip(self.apples, colors, spots[:N_APPLES]):
+        for apple, color, xy in zip(self.apples, colors, spots[:N_APPLES], strict=True):
             rgba = np.array(props.COLORS[str(color)])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.05, 0.05, 3), 0, 1)
             sim.set_rgba(apple, rgba)
@@ -89,10 +90,8 @@ class PlaceAppleInBasket(Task):
         self.target = self.apples[list(colors).index(self.target_color)]
         bxy = spots[N_APPLES]
         yaw = rng.uniform(-0.3, 0.3)
-        sim.set_free_pose(self.basket, np.array([bxy[0], bxy[1], top + 0.001]),
-                          np.array([np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)]))
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        sim.set_free_pose(self.basket, np.array([bxy[0], bxy[1], top + 0.001]), yaw_quat(yaw))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
 

@@ -7,24 +7,21 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.control.controller import rotvec_matrix
-from vla_bench.geometry import yaw_matrix
 from vla_bench.domains.kitchen.layout import COUNTER_TOP, KitchenLayout
 from vla_bench.experts.base import (
     Command,
+    Controller,
     Expert,
-    Grip,
     Navigate,
     Phase,
     Reach,
-    Retry,
     grasp_rotation,
 )
-from vla_bench.experts.manipulation import in_front_of, raised, stand_at
+from vla_bench.experts.manipulation import pick_phases
+from vla_bench.geometry import quat_to_mat, yaw_quat
 from vla_bench.language import Templates
-from vla_bench.scene import liquid, placement, props
 from vla_bench.registry import register_task
+from vla_bench.scene import liquid, placement, props
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -46,6 +43,11 @@ POUR_CLEAR = 0.035  # m: the bottle's lowest lip above the glass rim at full til
 POUR_LEAD = 0.02  # m: aim the lip this much short of the glass centre (the water flies on)
 _BOTTLE = "pour_bottle"
 _WATER = "water"
+
+
+def _roll(alpha: float) -> np.ndarray:
+    """Rotation by ``alpha`` about the gripper's approach axis (its z), in the gripper frame."""
+    return quat_to_mat(yaw_quat(alpha))
 
 
 @register_task(domain="kitchen", family="manipulation", max_episode_steps=450)
@@ -135,8 +137,7 @@ class PourLiquid(Task):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
             rgba[3] = 0.8
-            for g in sim.body_geoms(glass):
-                sim.model.geom_rgba[g] = rgba
+            sim.set_rgba(sim.body_geoms(glass), rgba)
             sim.set_free_pose(glass, np.array([xy[0], xy[1], top + 0.0005]))
         k = int(rng.integers(N_GLASSES))
         self.target_color, self.target = colors[k], self.glasses[k]
@@ -145,16 +146,14 @@ class PourLiquid(Task):
         liquid.fill(sim, self.particles, bottle + np.array([0, 0, BOTTLE_BASE]), BOTTLE_INNER,
                     PARTICLE_RADIUS, rng)
         self.top = top
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
 
     # -- state -----------------------------------------------------------------------------
     def _inside(self, sim: Sim, body: str, inner: float, height: float) -> np.ndarray:
-        b = sim.body_id(body)
-        return liquid.inside_cylinder(sim.positions(self.particles), sim.data.xpos[b],
-                                      sim.data.xmat[b].reshape(3, 3), inner, (0.0, height))
+        return liquid.inside_cylinder(sim.positions(self.particles), sim.body_pos(body),
+                                      sim.body_mat(body), inner, (0.0, height))
 
     @staticmethod
     def _tilt(sim: Sim, body: str) -> float:
@@ -203,9 +202,6 @@ class PourLiquid(Task):
         """Grasp the bottle from the front, carry it beside the glass, roll it over, roll back."""
         rot = grasp_rotation(0.1)
 
-        def at(back: float = 0.0, up: float = 0.0):
-            return in_front_of(_BOTTLE, rot, back, BOTTLE_GRASP + up)
-
         def pour_point(sim: Sim) -> np.ndarray:
             return _pour_point(sim, self.target, self.top)
 
@@ -213,17 +209,10 @@ class PourLiquid(Task):
             q = pour_point(sim)
             return np.array([q[0] - POUR_REACH[0], q[1] - POUR_REACH[1], 0.0])
 
-        return Expert([
-            Grip("right", -1.0, steps=2),
-            Reach("right", raised(_BOTTLE, 0.18), rot, tol=0.04, max_steps=25),
-            Navigate(stand_at(_BOTTLE), tol=0.03),
-            Reach("right", at(back=0.12, up=0.04), rot, tol=0.035, max_steps=40),
-            Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-            Reach("right", at(back=0.0), rot, tol=0.012, max_steps=40, speed=0.5),
-            Reach("right", at(back=0.0), rot, tol=0.004, max_steps=15, speed=0.2),
-            Grip("right", 1.0, steps=10),
-            Retry(lambda s: s.grasped_by(_BOTTLE, "right"), to=3, times=2),
-            Reach("right", at(up=0.12), rot, tol=0.03, max_steps=30, freeze=True, speed=0.6),
+        # Pinched at mid-height and lifted gently: a full bottle swings in a loose grip.
+        pick = pick_phases(_BOTTLE, BOTTLE_GRASP, grasp_back=0.0, rot=rot, raise_up=0.18,
+                           approach_up=0.04, settle_tol=0.004, lift_speed=0.6)
+        return Expert(pick + [
             Navigate(stand_for_pour, tol=0.02, speed=0.5),
             Reach("right", pour_point, rot, tol=0.012, max_steps=50, speed=0.6),
             Pour(self.target, self.top, rot),
@@ -232,17 +221,16 @@ class PourLiquid(Task):
         ])
 
 
-
 def _lip(sim: Sim, tcp: np.ndarray, r_grip: np.ndarray, roll: float
          ) -> tuple[np.ndarray, np.ndarray]:
     """Predicted lowest point of the bottle's rim and its axis if the gripper, now at ``tcp`` with
     world rotation ``r_grip``, were rolled by ``roll`` about its approach axis (bottle held as now).
     """
-    r_now = sim.data.site_xmat[sim.robot.tcp_sites["right"]].reshape(3, 3)
+    r_now = sim.tcp_mat("right")
     r_b = sim.body_mat(_BOTTLE)
     r_rel = r_now.T @ r_b  # bottle in the gripper frame (constant while held)
     o_g = r_now.T @ (sim.body_pos(_BOTTLE) - sim.tcp("right"))
-    r_full = r_grip @ rotvec_matrix(np.array([0.0, 0.0, roll]))
+    r_full = r_grip @ _roll(roll)
     axis = (r_full @ r_rel)[:, 2]
     mouth = tcp + r_full @ (o_g + r_rel @ np.array([0.0, 0.0, BOTTLE_HEIGHT]))
     down = np.array([0.0, 0.0, -1.0]) + axis[2] * axis
@@ -254,8 +242,7 @@ def _pour_point(sim: Sim, glass: str, top: float) -> np.ndarray:
     """World TCP position from which rolling the bottle by ``POUR_ROLL`` puts its lowest lip just
     above the glass's centre (predicted from how the bottle sits in the hand now)."""
     tcp = sim.tcp("right")
-    r_now = sim.data.site_xmat[sim.robot.tcp_sites["right"]].reshape(3, 3)
-    lip, axis = _lip(sim, tcp, r_now, POUR_ROLL)
+    lip, axis = _lip(sim, tcp, sim.tcp_mat("right"), POUR_ROLL)
     g = sim.body_pos(glass)
     flat = np.array([axis[0], axis[1], 0.0])
     flat /= max(np.linalg.norm(flat), 1e-9)
@@ -280,6 +267,11 @@ class Pour(Phase):
     _t: int = 0
     _q: np.ndarray | None = field(default=None)
 
+    def reset(self) -> None:
+        """Start the roll from upright and aim afresh from how the bottle then sits."""
+        self._t = 0
+        self._q = None
+
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         if self._q is None:
             self._q = _pour_point(sim, self.glass, self.top)
@@ -290,8 +282,7 @@ class Pour(Phase):
             alpha = POUR_ROLL * t / ramp
         elif t < ramp + self.hold:
             alpha = POUR_ROLL
-            r_now = sim.data.site_xmat[sim.robot.tcp_sites["right"]].reshape(3, 3)
-            lip, axis = _lip(sim, sim.tcp("right"), r_now, 0.0)
+            lip, axis = _lip(sim, sim.tcp("right"), sim.tcp_mat("right"), 0.0)
             g = sim.body_pos(self.glass)
             flat = np.array([axis[0], axis[1], 0.0])
             flat /= max(np.linalg.norm(flat), 1e-9)
@@ -301,7 +292,6 @@ class Pour(Phase):
             alpha = POUR_ROLL * max(0.0, 1.0 - (t - ramp - self.hold) / ramp)
             self._q[2] += 0.002
         done = t >= 2 * ramp + self.hold + 5
-        x, y, yaw = sim.robot_base()
-        pos_r = yaw_matrix(yaw).T @ (self._q - np.array([x, y, 0.0]))
-        rot = self.rot @ rotvec_matrix(np.array([0.0, 0.0, alpha]))
+        pos_r = sim.to_robot_frame(self._q)
+        rot = self.rot @ _roll(alpha)
         return Command(base=np.zeros(3), tcp={"right": (pos_r, rot)}, speed=0.6), done

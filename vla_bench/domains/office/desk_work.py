@@ -3,9 +3,9 @@
 The office desk faces +x and is 1.2 m long (x) by 0.7 m deep (y). The office manipulation
 tasks (PenInHolder, SortPapers, RetrieveStapler) put their props in a strip along the desk's
 -y edge, clear of the monitor, and the robot works from that side facing +y of the desk
-frame. The hand can only reach ~0.3 m in front of the carried pelvis (see
-:data:`vla_bench.experts.manipulation.REACH`), so everything a task asks to grasp lies
-0.1–0.25 m in from that edge.
+frame. The hand can only reach ~0.3 m in front of the carried pelvis (the robot's
+``grasp_reach``, :func:`vla_bench.experts.manipulation.reach`), so everything a task asks to
+grasp lies 0.1–0.25 m in from that edge.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vla_bench.experts.base import Controller
 from vla_bench.domains.office.layout import DESK_HALF
-from vla_bench.experts.base import Command, Grip, Navigate, Phase, Reach, Retry, grasp_rotation
-from vla_bench.experts.manipulation import REACH, in_front_of, raised
+from vla_bench.experts.base import Command, Controller, Grip, Navigate, Phase, Reach, grasp_rotation
+from vla_bench.experts.manipulation import in_front_of, pick_phases, stand_for
+from vla_bench.geometry import from_robot_frame
 from vla_bench.sim import Sim
 
 EDGE_Y = -DESK_HALF[1]  # desk-frame y of the edge the robot works from
@@ -28,33 +28,24 @@ STRIP_Y = -0.21  # desk-frame y of prop centres: 14 cm in from the edge
 
 def desk_frame(sim: Sim) -> tuple[np.ndarray, np.ndarray]:
     """Position and rotation matrix of the desk this episode (after the layout's jitter)."""
-    b = sim.body_id("desk")
-    return sim.data.xpos[b].copy(), sim.data.xmat[b].reshape(3, 3).copy()
+    return sim.body_pos("desk"), sim.body_mat("desk")
 
 
 def desk_yaw(sim: Sim) -> float:
     """Yaw of the desk body this episode (read from the model: valid right after a reset)."""
-    q = sim.model.body_quat[sim.body_id("desk")]
-    return float(2 * np.arctan2(q[3], q[0]))
+    return sim.static_pose("desk")[1]
 
 
 def desk_point(sim: Sim, x: float, y: float, z: float) -> np.ndarray:
     """World point at desk-frame ``(x, y)`` and world height ``z`` (model pose: reset-safe)."""
-    b = sim.body_id("desk")
-    pos = sim.model.body_pos[b]
-    yaw = desk_yaw(sim)
-    c, s = np.cos(yaw), np.sin(yaw)
-    return np.array([pos[0] + c * x - s * y, pos[1] + s * x + c * y, z])
+    pos, yaw = sim.static_pose("desk")
+    xy = from_robot_frame(np.array([x, y]), np.array([pos[0], pos[1], yaw]))
+    return np.array([xy[0], xy[1], z])
 
 
 def work_yaw(sim: Sim) -> float:
     """Heading of a robot standing at the desk's -y edge and facing across it."""
     return desk_yaw(sim) + np.pi / 2
-
-
-def yaw_quat(yaw: float) -> np.ndarray:
-    """Quaternion ``(w, x, y, z)`` of a rotation about world z."""
-    return np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
 
 
 def place_robot(sim: Sim, rng: np.random.Generator) -> None:
@@ -66,13 +57,10 @@ def place_robot(sim: Sim, rng: np.random.Generator) -> None:
 
 
 def stand_facing_desk(point: Callable[[Sim], np.ndarray]) -> Callable[[Sim], np.ndarray]:
-    """Base goal that puts the world point ``point(sim)`` at :data:`REACH`, facing the desk."""
+    """Base goal that puts the world point ``point(sim)`` at the right hand's reach, facing
+    across the desk."""
     def goal(sim: Sim) -> np.ndarray:
-        yaw = work_yaw(sim)
-        c, s = np.cos(yaw), np.sin(yaw)
-        p = point(sim)
-        off = np.array([c * REACH[0] - s * REACH[1], s * REACH[0] + c * REACH[1]])
-        return np.array([p[0] - off[0], p[1] - off[1], yaw])
+        return stand_for(point(sim), sim, work_yaw(sim), "right")
     return goal
 
 
@@ -99,14 +87,15 @@ def body_point(name: str) -> Callable[[Sim], np.ndarray]:
 
 def pick_and_place(
     obj: str, container: str, *, release_up: float, lift: float = 0.12, pitch: float = 0.15,
-    carry_up: float | None = None, grasp_up: float = 0.0, start: int = 0,
+    carry_up: float | None = None, grasp_up: float = 0.0,
 ) -> list[Phase]:
     """Right-hand pick of ``obj`` (``grasp_up`` above its origin); release over ``container``.
 
     ``release_up`` is the TCP height above the container's origin at release; ``carry_up``
     (default ``release_up + 0.06``) is where the hand first arrives over the container, so a
-    long object clears the rim before it is lowered. ``start`` is the index of the first
-    returned phase in the expert's list (a failed grasp jumps back relative to it).
+    long object clears the rim before it is lowered. The pick is labelled ``"pick <obj>"``
+    (a failed grasp retries from ``"pick <obj>: approach"``), so several picks can share one
+    expert.
     """
     rot = grasp_rotation(pitch)
     carry = release_up + 0.06 if carry_up is None else carry_up
@@ -115,16 +104,9 @@ def pick_and_place(
         return in_front_of(target, rot, back, up)
 
     return [
-        Grip("right", -1.0, steps=2),
-        Reach("right", raised(obj, 0.08), rot, tol=0.04, max_steps=25),
-        Navigate(stand_facing_desk(body_point(obj)), tol=0.03),
-        Reach("right", at(obj, back=0.12, up=grasp_up + 0.04), rot, tol=0.035, max_steps=40),
-        Reach("right", at(obj, back=0.10, up=grasp_up), rot, tol=0.02, max_steps=30),
-        Approach("right", at(obj, back=-0.005, up=grasp_up), rot, tol=0.012, max_steps=40,
-                 speed=0.5),
-        Grip("right", 1.0, steps=10),
-        Retry(lambda sim: sim.grasped_by(obj, "right"), to=start + 3, times=2),
-        Reach("right", at(obj, up=grasp_up + lift), rot, tol=0.03, max_steps=30, freeze=True),
+        # Approach arrives 4 cm above the grasp; the final reach caps its integral (Approach).
+        *pick_phases(obj, grasp_up, rot=rot, stand=stand_facing_desk(body_point(obj)),
+                     approach_up=0.04, grasp_phase=Approach, lift=lift),
         Navigate(stand_facing_desk(body_point(container)), tol=0.03, speed=0.6),
         Reach("right", at(container, up=carry), rot, tol=0.03, max_steps=40),
         Approach("right", at(container, up=release_up), rot, tol=0.02, max_steps=30),

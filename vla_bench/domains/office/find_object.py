@@ -3,18 +3,22 @@ next to it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
 from vla_bench.domains.office.layout import OfficeLayout
-from vla_bench.experts.base import Expert, wrap
+from vla_bench.experts.base import Expert
 from vla_bench.experts.navigation import GridPlanner, approach_pose, go_to_expert
+from vla_bench.geometry import wrap
 from vla_bench.humans import PeopleAwarePlanner, Person, add_person
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -100,7 +104,12 @@ class FindObject(Task):
         super().__init__(layout)
         self.target = 0
         self.footprints: list[Footprint] = []
-        self.dwell = [0] * len(KINDS)
+        # Consecutive rest steps next to each object (keyed by body name).
+        self.dwell = Dwell(OBJECTS, self._resting_by)
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The per-object dwell counter."""
+        return (self.dwell,)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """A ball, a backpack and a bucket, parked below the floor until placed."""
@@ -121,13 +130,11 @@ class FindObject(Task):
         order = rng.permutation(len(KINDS))
         colours = [colours[i] for i in order]
         for name, colour in zip(OBJECTS, colours, strict=False):
-            for g in sim.body_geoms(name):
-                sim.model.geom_rgba[g] = props.COLORS[colour]
+            sim.set_body_rgba(name, props.COLORS[colour], visible_only=False)
         return colours
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Place the objects on free floor; start the robot away from them, facing away."""
-        self.dwell = [0] * len(KINDS)
         colours = self._colour_objects(sim, rng)
         base = GridPlanner(self.layout)
         grid = base.grid(sim, margin=0.2)
@@ -195,27 +202,34 @@ class FindObject(Task):
         return person.xy[None]
 
     def _xy(self, sim: Sim, k: int) -> np.ndarray:
-        return sim.model.body_pos[sim.body_id(OBJECTS[k])][:2].copy()
+        return sim.static_pose(OBJECTS[k])[0][:2]
+
+    def _near(self, sim: Sim, k: int) -> tuple[bool, float]:
+        """Within 1.0 m of object ``k`` and facing it; and the distance to it."""
+        base = sim.robot_base()
+        rel = self._xy(sim, k) - base[:2]
+        dist = float(np.linalg.norm(rel))
+        facing = abs(wrap(float(np.arctan2(rel[1], rel[0])) - base[2])) <= FACING
+        return dist <= NEAR and facing, dist
+
+    def _resting_by(self, sim: Sim) -> dict[str, bool]:
+        """For each object: the robot is next to it, facing it and at rest, now."""
+        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
+        return {OBJECTS[k]: still and self._near(sim, k)[0] for k in range(len(KINDS))}
 
     def evaluate(self, sim: Sim) -> Evaluation:
-        """Count rest steps next to each object: 20 at the target succeed, elsewhere fail."""
-        base = sim.robot_base()
-        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
-        dists = []
-        for k in range(len(KINDS)):
-            rel = self._xy(sim, k) - base[:2]
-            dist = float(np.linalg.norm(rel))
-            facing = abs(wrap(float(np.arctan2(rel[1], rel[0])) - base[2])) <= FACING
-            self.dwell[k] = self.dwell[k] + 1 if (dist <= NEAR and facing and still) else 0
-            dists.append(dist)
-        success = self.dwell[self.target] >= DWELL_STEPS
-        wrong = [k for k in range(len(KINDS)) if k != self.target and self.dwell[k] >= DWELL_STEPS]
+        """Rest steps next to each object (the dwell monitor): 20 at the target succeed,
+        elsewhere fail."""
+        dists = [self._near(sim, k)[1] for k in range(len(KINDS))]
+        steps = [self.dwell.steps(name) for name in OBJECTS]
+        success = steps[self.target] >= DWELL_STEPS
+        wrong = [k for k in range(len(KINDS)) if k != self.target and steps[k] >= DWELL_STEPS]
         failure = bool(wrong) and not success
         reason = f"stopped at the {KINDS[wrong[0]]} instead of the {KINDS[self.target]}" \
             if failure else None
         return Evaluation(success=success, failure=failure, failure_reason=reason,
                           progress={"distance_to_object_m": dists[self.target],
-                                    "dwell_steps": float(self.dwell[self.target])})
+                                    "dwell_steps": float(steps[self.target])})
 
     def expert(self, sim: Sim) -> Expert:
         """Privileged: it knows where the object is; A* to a free spot beside it, facing it."""

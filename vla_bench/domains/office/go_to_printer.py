@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
 from vla_bench.domains.office.layout import LANDMARKS, SPOKEN, OfficeLayout
-from vla_bench.experts.base import Expert, wrap
+from vla_bench.experts.base import Expert
 from vla_bench.experts.navigation import GridPlanner, facing_pose, go_to_expert
+from vla_bench.geometry import heading, wrap
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
@@ -81,8 +85,13 @@ class GoToPrinter(Task):
 
     def __init__(self, layout: OfficeLayout) -> None:
         super().__init__(layout)
-        self.dwell: dict[str, int] = {}
+        # Consecutive rest steps at each landmark (near it, facing it, at rest).
+        self.dwell = Dwell(LANDMARKS, self._waiting_at)
         self.target = TARGET
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The per-landmark dwell counter."""
+        return (self.dwell,)
 
     def choose_goal(self, rng: np.random.Generator) -> dict[str, str]:
         """Set ``self.target`` for this episode; return the template slots (none here)."""
@@ -99,8 +108,7 @@ class GoToPrinter(Task):
         return facing_pose(front, yaw, STANDOFF)
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
-        """Place the robot in free space away from every landmark; reset the dwell counters."""
-        self.dwell = {name: 0 for name in LANDMARKS}
+        """Place the robot in free space away from every landmark."""
         slots = self.choose_goal(rng)
         planner = GridPlanner(self.layout)
         grid = planner.grid(sim)
@@ -125,7 +133,7 @@ class GoToPrinter(Task):
             if length < best_len:
                 best, best_len = xy, length
         if best is None:  # pragma: no cover - the room always has free space
-            best = goal[:2] - 2.0 * np.array([np.cos(goal[2]), np.sin(goal[2])])
+            best = goal[:2] - 2.0 * heading(goal[2])
         sim.set_robot_base(best, rng.uniform(-np.pi, np.pi))
         self.instruction = self.templates.sample(rng, phrasing, **slots)
         return self.instruction
@@ -140,25 +148,26 @@ class GoToPrinter(Task):
         facing = abs(wrap(bearing - base[2])) <= FACING
         return dist <= NEAR and facing, dist
 
-    def evaluate(self, sim: Sim) -> Evaluation:
-        """Count rest steps at each landmark: 40 at the printer succeed, elsewhere fail."""
+    def _waiting_at(self, sim: Sim) -> dict[str, bool]:
+        """For each landmark: the robot is at it (near, facing) and at rest, now."""
         base = sim.robot_base()
         still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
-        dist_target = 0.0
-        for name in LANDMARKS:
-            at, dist = self._at(sim, name, base)
-            self.dwell[name] = self.dwell.get(name, 0) + 1 if (at and still) else 0
-            if name == self.target:
-                dist_target = dist
-        success = self.dwell[self.target] >= DWELL_STEPS
-        wrong = [n for n in LANDMARKS if n != self.target and self.dwell[n] >= DWELL_STEPS]
+        return {name: still and self._at(sim, name, base)[0] for name in LANDMARKS}
+
+    def evaluate(self, sim: Sim) -> Evaluation:
+        """Rest steps at each landmark (the dwell monitor): 40 at the goal succeed, elsewhere
+        fail."""
+        _, dist_target = self._at(sim, self.target, sim.robot_base())
+        steps = self.dwell.counts
+        success = steps[self.target] >= DWELL_STEPS
+        wrong = [n for n in LANDMARKS if n != self.target and steps[n] >= DWELL_STEPS]
         failure = bool(wrong) and not success
         reason = (f"waited at the {SPOKEN[wrong[0]]} instead of the {SPOKEN[self.target]}"
                   if failure else None)
         return Evaluation(
             success=success, failure=failure, failure_reason=reason,
             progress={"distance_to_goal_m": dist_target,
-                      "dwell_steps": float(self.dwell[self.target])},
+                      "dwell_steps": float(steps[self.target])},
         )
 
     def expert(self, sim: Sim) -> Expert:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
 
 from vla_bench.domains.office.layout import OfficeLayout
-from vla_bench.experts.base import Command, Expert, Navigate, Phase, grasp_rotation, wrap
+from vla_bench.experts.base import Command, Expert, Navigate, Phase, grasp_rotation
 from vla_bench.experts.navigation import Grid, GridPlanner
+from vla_bench.geometry import heading, to_robot_frame, wrap
 from vla_bench.humans import PeopleAwarePlanner, Person, add_person, block_people, walk_costs
 from vla_bench.language import Templates
-from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.monitors import Monitor
 from vla_bench.registry import register_task
+from vla_bench.scene.props import COLORS, color_pool
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -45,7 +48,7 @@ def reachable_spot(grid: Grid, avoid: Grid, start: np.ndarray, centre: np.ndarra
     cost = walk_costs(grid, start)
     best, best_cost = None, np.inf
     for a in np.arange(n) * 2 * np.pi / n:
-        p = np.asarray(centre, float) + radius * np.array([np.cos(a), np.sin(a)])
+        p = np.asarray(centre, float) + radius * heading(a)
         if not avoid.free(avoid.cell(p)):
             continue
         c = cost[grid.cell(p)]
@@ -68,9 +71,8 @@ class WaveDetector:
 
     def update(self, sim: Sim) -> int:
         """Feed one control step; return the larger swing count of the two hands."""
-        x, y, yaw = sim.robot_base()
-        pelvis_z = float(sim.data.xpos[sim.robot.pelvis_body][2])
-        left_axis = np.array([-np.sin(yaw), np.cos(yaw)])
+        base = sim.robot_base()
+        pelvis_z = float(sim.pelvis_pos()[2])
         for side in ("left", "right"):
             tcp = sim.tcp(side)
             if tcp[2] - pelvis_z < RAISE:
@@ -78,7 +80,7 @@ class WaveDetector:
                 self._ext.pop(side, None)
                 self._dir.pop(side, None)
                 continue
-            lateral = float((tcp[:2] - np.array([x, y])) @ left_axis)
+            lateral = float(to_robot_frame(tcp[:2], base)[1])
             if side not in self._ext:
                 self._ext[side], self._dir[side] = lateral, 0
                 continue
@@ -94,12 +96,43 @@ class WaveDetector:
         return max(self.swings.values())
 
 
+class Greeting:
+    """Monitor: wave swings (a :class:`WaveDetector`) and whom a completed wave greeted.
+
+    Each control step feeds the detector; once a wave is complete (``SWINGS`` swings), the
+    first of ``n`` people for whom ``in_position(sim, k)`` holds is greeted, and stays so for
+    the episode (the greeted person waves back from then on).
+    """
+
+    def __init__(self, n: int, in_position: Callable[[Sim, int], bool]) -> None:
+        self.n, self.in_position = n, in_position
+        self.detector = WaveDetector()
+        self.waves = 0
+        self.greeted: int | None = None
+
+    def reset(self, sim: Sim) -> None:
+        """No swings, nobody greeted."""
+        self.detector = WaveDetector()
+        self.waves = 0
+        self.greeted = None
+
+    def update(self, sim: Sim) -> None:
+        """Count swings; latch the person a completed wave greets."""
+        self.waves = self.detector.update(sim)
+        if self.waves >= SWINGS and self.greeted is None:
+            self.greeted = next((k for k in range(self.n) if self.in_position(sim, k)), None)
+
+
 @dataclass
 class _Wave(Phase):
     """Raise the right hand overhead, then swing it sideways (the expert's wave)."""
 
     steps: int = 0
     max_steps: int = 160
+
+    def reset(self) -> None:
+        """Start the wave over (hand up first)."""
+        self.steps = 0
 
     def update(self, sim: Sim, ctrl: object) -> tuple[Command, bool]:
         self.steps += 1
@@ -169,11 +202,11 @@ class GreetPerson(Task):
         super().__init__(layout)
         self.persons: list[Person] = []
         self.target = 0
-        self.detector = WaveDetector()
-        self.steps = 0
-        self._counted = 0
-        self.waves = 0
-        self.greeted: int | None = None
+        self.greeting = Greeting(len(PEOPLE), self.in_greeting_position)
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The wave counter and who was greeted."""
+        return (self.greeting,)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Three people (parked until an episode places them)."""
@@ -203,27 +236,23 @@ class GreetPerson(Task):
             for person, xy in zip(self.persons, points[1:], strict=True):
                 person.place(xy, float(rng.uniform(-np.pi, np.pi)))
             sim.set_robot_base(points[0], float(rng.uniform(-np.pi, np.pi)))
-            mujoco.mj_kinematics(sim.model, sim.data)
+            sim.forward_kinematics()
             if self.greeting_spot(sim) is not None:
                 break
         else:  # pragma: no cover - the room always has room
             raise RuntimeError("GreetPerson found no solvable placement in the office")
         for person, colour in zip(self.persons, colours, strict=True):
             person.set_shirt(COLORS[str(colour)])
-        self.detector = WaveDetector()
-        self.steps = self._counted = self.waves = 0
-        self.greeted = None
         self.instruction = self.templates.sample(rng, phrasing, color=str(colours[self.target]))
         return self.instruction
 
     def advance(self, sim: Sim) -> None:
         """People turn to a robot within 3 m; the greeted person waves back."""
-        self.steps += 1
         robot = sim.robot_base()[:2]
         for k, p in enumerate(self.persons):
             if np.linalg.norm(p.xy - robot) <= NOTICE:
                 p.face(robot)
-            p.gesture("wave" if self.greeted == k else "idle")
+            p.gesture("wave" if self.greeting.greeted == k else "idle")
             p.step()
 
     def people(self, sim: Sim) -> np.ndarray:
@@ -242,28 +271,22 @@ class GreetPerson(Task):
                 and abs(wrap(bearing + np.pi - p.yaw)) <= FACED)
 
     def evaluate(self, sim: Sim) -> Evaluation:
-        """A completed wave greets whoever the robot stands before; too close fails."""
-        if self.steps > self._counted:  # once per control step (evaluate also runs at reset)
-            self._counted = self.steps
-            self.waves = self.detector.update(sim)
+        """A completed wave greets whoever the robot stands before (the greeting monitor);
+        too close fails."""
         here = sim.robot_base()[:2]
         dists = np.linalg.norm(self.people(sim) - here, axis=1)
-        if self.waves >= SWINGS and self.greeted is None:
-            for k in range(len(self.persons)):
-                if self.in_greeting_position(sim, k):
-                    self.greeted = k
-                    break
-        success = self.greeted == self.target
+        greeted = self.greeting.greeted
+        success = greeted == self.target
         failure, reason = False, None
         if float(dists.min()) < MIN_DIST:
             failure, reason = True, "too close to a person"
-        elif self.greeted is not None and self.greeted != self.target:
+        elif greeted is not None and greeted != self.target:
             failure, reason = True, "greeted the wrong person"
         in_position = self.in_greeting_position(sim, self.target)
         return Evaluation(success=success and not failure, failure=failure, failure_reason=reason,
                           progress={"distance_m": float(dists[self.target]),
                                     "in_position": float(in_position),
-                                    "wave_swings": float(self.waves)})
+                                    "wave_swings": float(self.greeting.waves)})
 
     # -- expert ----------------------------------------------------------------------------
     def greeting_spot(self, sim: Sim) -> np.ndarray | None:

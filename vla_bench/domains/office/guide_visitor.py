@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
 
 from vla_bench.domains.office.layout import LANDMARKS, SPOKEN, OfficeLayout
-from vla_bench.experts.base import Command, Expert, Phase, base_command, wrap
+from vla_bench.experts.base import Command, Expert, Phase, base_command
 from vla_bench.experts.navigation import Grid, GridPlanner
+from vla_bench.geometry import heading, wrap
 from vla_bench.humans import PeopleAwarePlanner, Person, add_person
 from vla_bench.language import Templates
-from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
+from vla_bench.scene.props import COLORS, color_pool
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -38,7 +41,7 @@ WAIT_BEYOND = 2.6  # m: the expert waits for a visitor this far behind
 def zone_centre(layout: OfficeLayout, sim: Sim, name: str, out: float = ZONE_OUT) -> np.ndarray:
     """A point ``out`` metres in front of landmark ``name``'s front face."""
     front, yaw = layout.landmark_front(sim, name)
-    return front + out * np.array([np.cos(yaw), np.sin(yaw)])
+    return front + out * heading(yaw)
 
 
 @dataclass
@@ -50,6 +53,16 @@ class _Lead(Phase):
     goals: list[np.ndarray]
     _path: list[np.ndarray] | None = None
     max_steps: int = 100_000
+    _all_goals: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._all_goals = list(self.goals)
+
+    def reset(self) -> None:
+        """Start from the first goal again, with a fresh plan (``goals`` is used up as
+        they are reached)."""
+        self.goals = list(self._all_goals)
+        self._path = None
 
     def _blocked(self, here: np.ndarray, visitor: np.ndarray) -> bool:
         """The path ahead passes within the planning clearance of the visitor."""
@@ -159,10 +172,13 @@ class GuideVisitor(Task):
         self.start = np.zeros(2)
         self.following = False
         self.trail: list[np.ndarray] = []
-        self.dwell: dict[str, int] = {}
+        # Consecutive steps the stopped visitor and the resting robot spend at each place.
+        self.dwell = Dwell(LANDMARKS, self._together_at)
         self._grid: Grid | None = None  # the visitor's walkable grid, set by initialize
-        self.steps = 0
-        self._counted = 0
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The per-place dwell counter."""
+        return (self.dwell,)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """The visitor (parked until an episode places them)."""
@@ -191,7 +207,7 @@ class GuideVisitor(Task):
             corners = planner.corners(sim, np.array([*r, 0.0]), np.array([*dest, 0.0]))
             away = r - np.asarray(corners[0], float)[:2]
             a = float(np.arctan2(away[1], away[0]) + rng.uniform(-1.2, 1.2))
-            v = r + rng.uniform(*VISITOR_GAP) * np.array([np.cos(a), np.sin(a)])
+            v = r + rng.uniform(*VISITOR_GAP) * heading(a)
             if (self._grid.free(self._grid.cell(v)) and self._grid.segment_free(v, r)
                     and np.linalg.norm(v - dest) > ZONE_R + 0.3):
                 placed = (r, v)
@@ -205,14 +221,11 @@ class GuideVisitor(Task):
         self.following = False
         self.start = r.copy()
         self.trail = [r.copy()]
-        self.dwell = {name: 0 for name in names}
-        self.steps = self._counted = 0
         self.instruction = self.templates.sample(rng, phrasing, place=SPOKEN[self.target])
         return self.instruction
 
     def advance(self, sim: Sim) -> None:
         """The visitor follows the robot's trail beyond 1.5 m and stops within 1.2 m."""
-        self.steps += 1
         visitor = self.visitor
         robot = sim.robot_base()[:2]
         if np.linalg.norm(robot - self.trail[-1]) > 0.05:
@@ -248,33 +261,36 @@ class GuideVisitor(Task):
                 best, best_d = name, d
         return best
 
-    def evaluate(self, sim: Sim) -> Evaluation:
-        """Dwell counts per place: the stopped visitor in its zone, the robot at rest by it."""
+    def _together_at(self, sim: Sim) -> dict[str, bool]:
+        """The place (if any) where the stopped visitor and the resting robot are now."""
         here = sim.robot_base()[:2]
-        visitor = self.visitor.xy
-        dist = float(np.linalg.norm(visitor - here))
-        place = self.zone_of(sim, visitor)
+        place = self.zone_of(sim, self.visitor.xy)
         # The visitor must be in the place's zone; the robot, their guide, only by it (within
         # the zone radius of its centre): in a corner the two zones are too tight to hold both
         # a visitor and a robot 1.2 m apart.
         together = (place is not None and not self.following
                     and float(np.linalg.norm(here - zone_centre(self.layout, sim, place))) <= ZONE_R
                     and sim.robot_at_rest(STILL_SPEED, STILL_TURN))
-        if self.steps > self._counted:  # once per control step (evaluate also runs at reset)
-            self._counted = self.steps
-            for name in self.dwell:
-                self.dwell[name] = self.dwell[name] + 1 if together and name == place else 0
-        success = self.dwell[self.target] >= DWELL
+        return {place: True} if together else {}
+
+    def evaluate(self, sim: Sim) -> Evaluation:
+        """Dwell counts per place (the dwell monitor): the stopped visitor in its zone, the
+        robot at rest by it."""
+        here = sim.robot_base()[:2]
+        visitor = self.visitor.xy
+        dist = float(np.linalg.norm(visitor - here))
+        steps = self.dwell.counts
+        success = steps[self.target] >= DWELL
         failure, reason = False, None
         if dist < MIN_DIST:
             failure, reason = True, "too close to the visitor"
-        elif any(n != self.target and k >= WRONG_DWELL for n, k in self.dwell.items()):
+        elif any(n != self.target and k >= WRONG_DWELL for n, k in steps.items()):
             failure, reason = True, "guided to the wrong place"
         to_dest = float(np.linalg.norm(visitor - zone_centre(self.layout, sim, self.target)))
         return Evaluation(success=success and not failure, failure=failure, failure_reason=reason,
                           progress={"visitor_to_destination_m": to_dest,
                                     "robot_to_visitor_m": dist,
-                                    "dwell_steps": float(self.dwell[self.target])})
+                                    "dwell_steps": float(steps[self.target])})
 
     def expert(self, sim: Sim) -> Expert:
         """Lead along A* (around furniture and the visitor) to a stop by the destination chosen
@@ -304,8 +320,8 @@ class GuideVisitor(Task):
             return min(other - own, ZONE_R - own)
 
         front, yaw = self.layout.landmark_front(sim, self.target)
-        n = np.array([np.cos(yaw), np.sin(yaw)])
-        t = np.array([-n[1], n[0]])
+        n = heading(yaw)
+        t = np.array([-n[1], n[0]])  # along the wall
         here = sim.robot_base()
         stops = [front + a * n + b * t for a in STOP_OUT for b in STOP_ALONG]
         stops = [p for p in stops if stand.free(stand.cell(p))]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from vla_bench.geometry import heading, yaw_matrix, yaw_quat
 from vla_bench.scene import compose as c
 from vla_bench.scene.layout import Fixture, Layout
 from vla_bench.sim import Sim
@@ -76,7 +77,7 @@ class OfficeLayout(Layout):
         for i, name in enumerate(LANDMARKS):
             slot = SLOTS[i]
             pos, yaw = self.slot_pose(name, slot)
-            b = c.body(spec.worldbody, name, pos, quat=_yaw_quat(yaw))
+            b = c.body(spec.worldbody, name, pos, quat=list(yaw_quat(yaw)))
             getattr(self, f"_{name}")(b)
             hx, hy, h = LANDMARKS[name]
             self.add_fixture(Fixture(name, (hx, hy), h, tuple(pos), yaw))
@@ -144,14 +145,13 @@ class OfficeLayout(Layout):
         self.add_fixture(Fixture("desk", DESK_HALF, DESK_TOP + 0.4, DESK_POS))
 
     def _chair(self, spec: mujoco.MjSpec) -> None:
-        chair = c.body(spec.worldbody, "chair", CHAIR_POS, quat=_yaw_quat(np.pi))
+        chair = c.body(spec.worldbody, "chair", CHAIR_POS, quat=list(yaw_quat(np.pi)))
         black = (0.12, 0.12, 0.14, 1)
         c.cylinder(chair, "chair_post", 0.03, 0.2, (0, 0, 0.25), rgba=(0.4, 0.4, 0.42, 1))
         for i in range(5):
             a = 2 * np.pi * i / 5
             c.box(chair, f"chair_foot_{i}", (0.14, 0.018, 0.015),
-                  (0.12 * np.cos(a), 0.12 * np.sin(a), 0.04),
-                  quat=_yaw_quat(a), rgba=black)
+                  (*0.12 * heading(a), 0.04), quat=list(yaw_quat(a)), rgba=black)
         c.box(chair, "chair_seat", (0.22, 0.22, 0.04), (0, 0, 0.47), rgba=(0.2, 0.25, 0.45, 1))
         c.box(chair, "chair_back", (0.03, 0.2, 0.22), (-0.2, 0, 0.75), rgba=(0.2, 0.25, 0.45, 1))
         self.add_fixture(Fixture("chair", CHAIR_HALF, 0.97, CHAIR_POS, np.pi))
@@ -233,8 +233,7 @@ class OfficeLayout(Layout):
     def slot_pose(name: str, slot: Slot) -> tuple[np.ndarray, float]:
         """Where landmark ``name`` stands in ``slot``: its body position and yaw."""
         hx = LANDMARKS[name][0]
-        n = np.array([np.cos(slot.yaw), np.sin(slot.yaw)])
-        xy = np.array(slot.wall_xy) + (hx + 0.02) * n
+        xy = np.array(slot.wall_xy) + (hx + 0.02) * heading(slot.yaw)
         return np.array([xy[0], xy[1], 0.0]), slot.yaw
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
@@ -249,13 +248,12 @@ class OfficeLayout(Layout):
         self.slot_of = {}
         for name, k in zip(LANDMARKS, slots, strict=False):
             pos, yaw = self.slot_pose(name, SLOTS[int(k)])
-            along = np.array([-np.sin(yaw), np.cos(yaw), 0.0])  # slide along the wall
+            along = yaw_matrix(yaw)[:, 1]  # slide along the wall (the landmark's local y)
             pos = pos + along * rng.uniform(-0.1, 0.1)
             sim.set_static_pose(name, pos, yaw + rng.uniform(-0.04, 0.04))
             self.slot_of[name] = int(k)
         self._recolour(sim, rng)
-        j = sim.joint_id("desk_drawer_slide")
-        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
+        sim.set_joint_qpos("desk_drawer_slide", 0.0)
 
     def _recolour(self, sim: Sim, rng: np.random.Generator) -> None:
         def tint(geom: str, base: tuple[float, ...], amount: float = 0.06) -> None:
@@ -276,21 +274,16 @@ class OfficeLayout(Layout):
         tint("plant_pot", (0.7, 0.38, 0.22, 1), 0.1)
         seat = (0.2, 0.25, 0.45, 1) if rng.random() < 0.5 else (0.45, 0.18, 0.15, 1)
         tint("chair_seat", seat, 0.05)
-        sim.set_rgba("chair_back", sim.model.geom_rgba[sim.geom_id("chair_seat")])
+        sim.set_rgba("chair_back", sim.rgba("chair_seat"))
 
     # -- queries for tasks -----------------------------------------------------------------
     def landmark_pose(self, sim: Sim, name: str) -> tuple[np.ndarray, float]:
         """Footprint centre ``(x, y)`` and front yaw of a landmark this episode."""
-        b = sim.body_id(name)
-        q = sim.model.body_quat[b]
-        return sim.model.body_pos[b][:2].copy(), float(2 * np.arctan2(q[3], q[0]))
+        pos, yaw = sim.static_pose(name)
+        return pos[:2], yaw
 
     def landmark_front(self, sim: Sim, name: str) -> tuple[np.ndarray, float]:
         """Centre of a landmark's front face ``(x, y)`` and the direction it faces."""
         center, yaw = self.landmark_pose(sim, name)
         hx = LANDMARKS[name][0]
-        return center + hx * np.array([np.cos(yaw), np.sin(yaw)]), yaw
-
-
-def _yaw_quat(yaw: float) -> list[float]:
-    return [float(np.cos(yaw / 2)), 0.0, 0.0, float(np.sin(yaw / 2))]
+        return center + hx * heading(yaw), yaw

@@ -12,15 +12,15 @@ from vla_bench.domains.office.desk_work import (
     desk_yaw,
     pick_and_place,
     place_robot,
-    yaw_quat,
 )
 from vla_bench.domains.office.layout import DESK_TOP, OfficeLayout
 from vla_bench.experts.base import Expert
 from vla_bench.experts.navigation import Hold
+from vla_bench.geometry import to_local, yaw_quat
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -145,15 +145,13 @@ class PenInHolder(Task):
     # -- evaluation ------------------------------------------------------------------------
     def _ends(self, sim: Sim) -> tuple[np.ndarray, np.ndarray]:
         """Lower ends ``(n, 3)`` of the pens and the cosine of each axis with vertical."""
-        ids = [sim.body_id(p) for p in self.pens]
-        axes = sim.data.xmat[ids].reshape(-1, 3, 3)[:, :, 2]
-        return sim.data.xpos[ids] - GRASP_UP * axes, axes[:, 2]
+        axes = np.array([sim.body_mat(p)[:, 2] for p in self.pens])
+        return sim.positions(self.pens) - GRASP_UP * axes, axes[:, 2]
 
     def in_holder(self, sim: Sim) -> np.ndarray:
         """Which pens have their lower end inside the holder's walls, below the rim."""
         ends, _ = self._ends(sim)
-        b = sim.body_id(self.holder)
-        local = (ends - sim.data.xpos[b]) @ sim.data.xmat[b].reshape(3, 3)
+        local = to_local(ends, sim.body_pos(self.holder), sim.body_mat(self.holder))
         hx, hy = HOLDER_INNER[0] / 2, HOLDER_INNER[1] / 2
         return ((np.abs(local[:, 0]) < hx) & (np.abs(local[:, 1]) < hy)
                 & (local[:, 2] > -0.01) & (local[:, 2] < HOLDER_HEIGHT))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
@@ -13,16 +15,17 @@ from vla_bench.domains.office.desk_work import (
     place_robot,
     stand_facing_desk,
     work_yaw,
-    yaw_quat,
 )
 from vla_bench.domains.office.layout import DESK_TOP, OfficeLayout
 from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
 from vla_bench.experts.manipulation import in_front_of, raised
 from vla_bench.experts.navigation import Hold
+from vla_bench.geometry import heading, yaw_quat
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -172,7 +175,12 @@ class RetrieveStapler(Task):
 
     def __init__(self, layout: OfficeLayout) -> None:
         super().__init__(layout)
-        self.held = 0
+        # Consecutive steps the stapler has been held clear above the drawer.
+        self.held = Dwell(("stapler",), lambda sim: {"stapler": self._held_clear(sim)})
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The held-clear dwell counter."""
+        return (self.held,)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """The drawer unit and the three items (parked until initialize places them)."""
@@ -185,12 +193,8 @@ class RetrieveStapler(Task):
         yaw = desk_yaw(sim)
         ux = rng.uniform(0.0, 0.3)  # the unit stays 8 cm clear of the monitor
         uy = EDGE_Y + 0.02 + UNIT_HALF[1]  # front face 2 cm in from the edge
-        mid = sim.model.body_mocapid[sim.body_id(UNIT)]
-        sim.data.mocap_pos[mid] = desk_point(sim, ux, uy, DESK_TOP + 0.0005)
-        sim.data.mocap_quat[mid] = yaw_quat(yaw)
-        j = sim.joint_id(SLIDE)
-        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
-        sim.data.qvel[sim.model.jnt_dofadr[j]] = 0.0
+        sim.set_mocap_pose(UNIT, desk_point(sim, ux, uy, DESK_TOP + 0.0005), yaw=yaw)
+        sim.set_joint_qpos(SLIDE, 0.0)
         floor = DESK_TOP + 0.0005 + FLOOR_Z
         lanes = rng.permutation(len(LANES))
         for item, k in zip(ITEMS, lanes, strict=True):
@@ -207,25 +211,27 @@ class RetrieveStapler(Task):
         rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
         sim.set_rgba("stapler_arm", rgba)
         place_robot(sim, rng)
-        self.held = 0
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
     def opening(self, sim: Sim) -> float:
         """How far the drawer is pulled out (m)."""
-        return float(sim.data.qpos[sim.model.jnt_qposadr[sim.joint_id(SLIDE)]])
+        return sim.joint_qpos(SLIDE)
 
     def _clearance(self, sim: Sim, item: str) -> float:
         """Height of an item's bottom above the top of the drawer's walls (m)."""
         bottom = sim.body_pos(item)[2] - (GRASP_UP if item == "stapler" else ITEM_HALF[item][2])
-        return float(bottom - (sim.data.xpos[sim.body_id(DRAWER)][2] + WALL))
+        return float(bottom - (sim.body_pos(DRAWER)[2] + WALL))
+
+    def _held_clear(self, sim: Sim) -> bool:
+        """A gripper pinches the stapler and its bottom is clear above the drawer's walls."""
+        held = any(sim.grasped_by("stapler", s) for s in ("right", "left"))
+        return held and self._clearance(sim, "stapler") >= LIFT_CLEAR
 
     # -- evaluation ------------------------------------------------------------------------
     def evaluate(self, sim: Sim) -> Evaluation:
         """Stapler held clear above the drawer for 10 steps; a wrong item out or a fall fails."""
         clear = self._clearance(sim, "stapler")
-        held = any(sim.grasped_by("stapler", s) for s in ("right", "left"))
-        self.held = self.held + 1 if (held and clear >= LIFT_CLEAR) else 0
         wrong = [i for i in ITEMS[1:] if self._clearance(sim, i) >= LIFT_CLEAR]
         floor = DESK_TOP - 0.2
         fallen = sim.positions(list(ITEMS))[:, 2] < floor
@@ -235,7 +241,7 @@ class RetrieveStapler(Task):
         elif bool(fallen[0]):
             failure, reason = True, "the stapler fell to the floor"
         return Evaluation(
-            success=self.held >= HOLD_STEPS and not failure, failure=failure,
+            success=self.held.steps("stapler") >= HOLD_STEPS and not failure, failure=failure,
             failure_reason=reason, task_cost=float(np.any(fallen)),
             progress={"drawer_open_m": self.opening(sim), "stapler_clearance_m": clear},
         )
@@ -247,19 +253,18 @@ class RetrieveStapler(Task):
 
         def tab(back: float = 0.0, up: float = 0.0):
             def pos(s: Sim) -> np.ndarray:
-                p = s.data.geom_xpos[s.geom_id(TAB)].copy()
-                yaw = s.robot_base()[2]
+                p = s.geom_pos(TAB)
+                forward = np.array([*heading(s.robot_base()[2]), 0.0])
                 # The fingertips reach 2.3 cm past the TCP: aim 1.5 cm short of the tab's
                 # centre so they stop 1.2 cm before the lip.
                 back_w = back + 0.015
-                return p - back_w * np.array([np.cos(yaw), np.sin(yaw), 0.0]) + [0, 0, up]
+                return p - back_w * forward + [0, 0, up]
             return pos
 
         def pulled(s: Sim) -> np.ndarray:
             goal = stand_facing_desk(tab())(s)
-            yaw = work_yaw(s)
             back = TRAVEL - 0.01 - self.opening(s)
-            return goal - back * np.array([np.cos(yaw), np.sin(yaw), 0.0])
+            return goal - back * np.array([*heading(work_yaw(s)), 0.0])
 
         def stapler(back: float = 0.0, up: float = 0.0):
             return in_front_of("stapler", rot, back, up)
@@ -268,21 +273,23 @@ class RetrieveStapler(Task):
             Grip("right", -1.0, steps=2),
             Reach("right", raised(DRAWER, 0.1), rot, tol=0.04, max_steps=25),
             Navigate(stand_facing_desk(tab()), tol=0.03),
-            Reach("right", tab(back=0.1, up=0.0), rot, tol=0.02, max_steps=40),
+            Reach("right", tab(back=0.1, up=0.0), rot, tol=0.02, max_steps=40
+                  ).named("tab: approach"),
             Approach("right", tab(), rot, tol=0.008, max_steps=50, speed=0.4),
             Grip("right", 1.0, steps=10),
-            Retry(lambda s: s.grasped_by(TAB, "right"), to=3, times=2),
+            Retry(lambda s: s.grasped_by(TAB, "right"), to="tab: approach", times=2),
             Navigate(pulled, tol=0.02, max_steps=90, speed=0.3),
             Grip("right", -1.0, steps=8),
             Reach("right", tab(back=0.08, up=0.06), rot, tol=0.04, max_steps=25),
-            Grip("right", -0.4, steps=2),  # part-open: the fingers fit between the items
+            # Part-open: the fingers fit between the items. A failed pinch retries from here.
+            Grip("right", -0.4, steps=2).named("stapler: open"),
             Navigate(stand_facing_desk(lambda s: s.body_pos("stapler")), tol=0.03, max_steps=80,
                      speed=0.5),
             Reach("right", stapler(back=0.1, up=0.03), rot, tol=0.03, max_steps=40),
             Reach("right", stapler(back=0.08), rot, tol=0.02, max_steps=30),
             Approach("right", stapler(back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
             Grip("right", 1.0, steps=10),
-            Retry(lambda s: s.grasped_by("stapler", "right"), to=10, times=2),
+            Retry(lambda s: s.grasped_by("stapler", "right"), to="stapler: open", times=2),
             Reach("right", stapler(up=0.15), rot, tol=0.03, max_steps=40, freeze=True),
             Hold(steps=self.max_episode_steps),
         ])

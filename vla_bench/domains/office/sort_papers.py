@@ -12,15 +12,15 @@ from vla_bench.domains.office.desk_work import (
     desk_yaw,
     pick_and_place,
     place_robot,
-    yaw_quat,
 )
 from vla_bench.domains.office.layout import DESK_TOP, OfficeLayout
 from vla_bench.experts.base import Expert
 from vla_bench.experts.navigation import Hold
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -119,8 +119,7 @@ class SortPapers(Task):
         for tray, color in zip(self.trays, self.tray_colors, strict=True):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] * 0.85 + rng.uniform(-0.03, 0.03, 3), 0, 1)
-            for g in sim.body_geoms(tray):
-                sim.model.geom_rgba[g] = rgba
+            sim.set_body_rgba(tray, rgba, visible_only=False)
         for paper, color in zip(self.papers, self.paper_colors, strict=True):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
@@ -205,6 +204,5 @@ class SortPapers(Task):
             up = release + GRASP_UP + placed[tray] * 2 * PAPER_HALF[2]
             placed[tray] += 1
             # Pinch 1.8 cm above the stack's centre: the fingertips clear the desk top.
-            phases += pick_and_place(paper, tray, release_up=up, lift=0.1, grasp_up=GRASP_UP,
-                                     start=len(phases))
+            phases += pick_and_place(paper, tray, release_up=up, lift=0.1, grasp_up=GRASP_UP)
         return Expert([*phases, Hold(steps=self.max_episode_steps)])

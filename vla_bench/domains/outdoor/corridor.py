@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from vla_bench.domains.outdoor.layout import FIELD_HALF, LANDMARKS, OutdoorLayout
+from vla_bench.geometry import from_robot_frame, to_robot_frame
 from vla_bench.sim import Sim
 
 PARK = np.array([40.0, 40.0, -40.0])  # far outside and below the terrain, beyond zfar (50 m)
@@ -18,28 +19,29 @@ CLEARANCE = 0.35  # m kept between the course rectangle and a landmark's footpri
 
 
 class Course:
-    """A start ``origin`` and heading ``yaw``; converts course coordinates to world ones."""
+    """A start ``origin`` and heading ``yaw``; converts course coordinates to world ones.
+
+    Course coordinates are the frame of the pose ``(origin, yaw)`` (:mod:`vla_bench.geometry`).
+    """
 
     def __init__(self, origin: np.ndarray, yaw: float) -> None:
         self.origin = np.asarray(origin, float)[:2]
         self.yaw = float(yaw)
-        self.fwd = np.array([np.cos(yaw), np.sin(yaw)])
-        self.left = np.array([-np.sin(yaw), np.cos(yaw)])
+        self.pose = np.array([self.origin[0], self.origin[1], self.yaw])
 
     def world(self, u: float, v: float) -> np.ndarray:
         """World ``(x, y)`` of course point ``(u, v)``."""
-        return self.origin + u * self.fwd + v * self.left
+        return from_robot_frame(np.array([u, v], float), self.pose)
 
     def local(self, xy: np.ndarray) -> np.ndarray:
         """Course ``(u, v)`` of a world point."""
-        rel = np.asarray(xy, float)[:2] - self.origin
-        return np.array([rel @ self.fwd, rel @ self.left])
+        return to_robot_frame(np.asarray(xy, float)[:2], self.pose)
 
 
 def _samples(course: Course, u: tuple[float, float], v: tuple[float, float]) -> np.ndarray:
     us = np.arange(u[0], u[1] + 1e-9, 0.25)
     vs = np.arange(v[0], v[1] + 1e-9, 0.25)
-    return np.array([course.world(a, b) for a in us for b in vs])
+    return from_robot_frame(np.array([(a, b) for a in us for b in vs]), course.pose)
 
 
 def find_course(
@@ -55,7 +57,8 @@ def find_course(
         pts = _samples(course, u, v)
         if np.any(np.abs(pts) > lim):
             continue
-        blockers = [n for n in LANDMARKS if _min_distance(sim, n, pts) < CLEARANCE]
+        blockers = [n for n in LANDMARKS
+                    if float(np.min(layout.distances_to(sim, n, pts))) < CLEARANCE]
         if not blockers:
             return course
         if best_blockers is None or len(blockers) < len(best_blockers):
@@ -66,14 +69,3 @@ def find_course(
         sim.set_static_pose(name, PARK)
     return best
 
-
-def _min_distance(sim: Sim, name: str, pts: np.ndarray) -> float:
-    """Smallest distance from ``pts (n, 2)`` to a landmark's footprint rectangle."""
-    b = sim.body_id(name)
-    q = sim.model.body_quat[b]
-    yaw = 2 * np.arctan2(q[3], q[0])
-    rel = pts - sim.model.body_pos[b][:2]
-    cs, sn = np.cos(yaw), np.sin(yaw)
-    local = np.stack([cs * rel[:, 0] + sn * rel[:, 1], -sn * rel[:, 0] + cs * rel[:, 1]], 1)
-    out = np.maximum(np.abs(local) - np.array(LANDMARKS[name][0]), 0.0)
-    return float(np.min(np.linalg.norm(out, axis=1)))

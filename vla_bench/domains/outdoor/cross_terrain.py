@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import mujoco
 import numpy as np
 
@@ -11,8 +13,9 @@ from vla_bench.domains.outdoor.layout import FIELD_HALF, OutdoorLayout
 from vla_bench.experts.base import Expert, Navigate
 from vla_bench.experts.navigation import Hold
 from vla_bench.language import Templates
-from vla_bench.scene import compose as c
+from vla_bench.monitors import Latch, Monitor
 from vla_bench.registry import register_task
+from vla_bench.scene import compose as c
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -93,8 +96,8 @@ class CrossTerrain(Task):
         super().__init__(layout)
         self.course = Course(np.zeros(2), 0.0)
         self.stony_v = LANE_V
-        self.visited = np.zeros(SEGMENTS, bool)
-        self.fell = False
+        self.visited = _Visited(SEGMENTS, self.segment)  # stony-lane segments walked so far
+        self.fell = Latch(lambda sim: sim.robot_fallen())
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Stones, paving slabs and two flags, parked outside the field until used."""
@@ -114,6 +117,10 @@ class CrossTerrain(Task):
             c.box(f, f"{flag}_pennant", (0.005, 0.16, 0.1), (0, 0.16, 1.38),
                   rgba=(1.0, 0.5, 0.05, 1), collide=False)
 
+    def monitors(self) -> Sequence[Monitor]:
+        """Segments walked and the fall latch, both read by ``evaluate``."""
+        return (self.visited, self.fell)
+
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Lay the course and both lanes; the robot starts between the lanes' near ends."""
         self.course = course = find_course(sim, self.layout, rng, (-0.8, FLAG_U + 0.7),
@@ -129,12 +136,11 @@ class CrossTerrain(Task):
             xy = course.world(u, v)
             half = np.array([rng.uniform(0.15, 0.21), rng.uniform(0.15, 0.21), 0.05])
             proud = rng.uniform(0.03, 0.10)  # top of the stone above the turf
-            g = sim.geom_id(f"{name}_geom")
-            sim.model.geom_size[g] = half
-            sim.set_static_pose(name, np.array([xy[0], xy[1], ground(*xy) + proud - half[2]]))
+            sim.set_geom_size(f"{name}_geom", half)
             roll, pitch, yaw = rng.uniform(-0.12, 0.12), rng.uniform(-0.12, 0.12), \
                 rng.uniform(-np.pi, np.pi)
-            sim.model.body_quat[sim.body_id(name)] = _euler_quat(roll, pitch, yaw)
+            sim.set_static_pose(name, np.array([xy[0], xy[1], ground(*xy) + proud - half[2]]),
+                                quat=_euler_quat(roll, pitch, yaw))
             rgba = np.array(STONE_GREY)
             rgba[:3] = np.clip(rgba[:3] + shade + rng.uniform(-0.04, 0.04), 0, 1)
             sim.set_rgba(f"{name}_geom", rgba)
@@ -150,42 +156,37 @@ class CrossTerrain(Task):
             sim.set_static_pose(flag, np.array([xy[0], xy[1], ground(*xy)]), course.yaw)
         start = course.world(0.0, rng.uniform(-0.3, 0.3))
         sim.set_robot_base(start, course.yaw + rng.uniform(-0.5, 0.5))
-        self.visited = np.zeros(SEGMENTS, bool)
-        self.fell = False
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
-    def _fallen(self, sim: Sim) -> bool:
-        h = sim.robot
-        torso = sim.data.xmat[h.torso_body].reshape(3, 3)
-        tilt = float(np.arccos(np.clip(torso[2, 2], -1.0, 1.0)))
-        x, y = sim.data.xpos[h.pelvis_body][:2]
-        height = float(sim.data.xpos[h.pelvis_body][2] - sim.ground_height(float(x), float(y)))
-        return tilt > cv.FALL_TILT or height < cv.FALL_HEIGHT_FRACTION * h.standing_height
+    def segment(self, sim: Sim) -> int | None:
+        """The stony-lane segment the pelvis is inside now, if any."""
+        u, v = self.course.local(sim.robot_base()[:2])
+        if abs(v - self.stony_v) <= LANE_HALF and LANE_U[0] <= u < LANE_U[1]:
+            return int((u - LANE_U[0]) // 1.0)
+        return None
 
     def evaluate(self, sim: Sim) -> Evaluation:
-        """Track the lane segments walked; succeed on the far side after all of them."""
+        """Succeed on the far side after walking every lane segment; fail on a fall or exit."""
         xy = sim.robot_base()[:2]
         u, v = self.course.local(xy)
         off = abs(v - self.stony_v)
         in_lane = off <= LANE_HALF
-        if in_lane and LANE_U[0] <= u < LANE_U[1]:
-            self.visited[int((u - LANE_U[0]) // 1.0)] = True
-        self.fell |= self._fallen(sim)
+        visited, fell = self.visited.walked, self.fell.value
         far = u >= FAR_U
-        success = bool(self.visited.all() and far and in_lane and not self.fell)
+        success = bool(visited.all() and far and in_lane and not fell)
         failure, reason = False, None
-        if self.fell:
+        if fell:
             failure, reason = True, "fell"
         elif far and abs(v + self.stony_v) <= LANE_HALF:
             failure, reason = True, "crossed on the paved path"
-        elif self.visited[0] and LANE_U[0] <= u < LANE_U[1] and off > EXIT_V:
+        elif visited[0] and LANE_U[0] <= u < LANE_U[1] and off > EXIT_V:
             failure, reason = True, "stepped out of the side of the uneven lane"
         elif bool(np.any(np.abs(xy) > FIELD_HALF)):
             failure, reason = True, "left the field"
         return Evaluation(success=success and not failure, failure=failure,
                           failure_reason=reason,
-                          progress={"segments_crossed": float(self.visited.sum()),
+                          progress={"segments_crossed": float(visited.sum()),
                                     "distance_along_m": float(u)})
 
     def expert(self, sim: Sim) -> Expert:
@@ -199,6 +200,24 @@ class CrossTerrain(Task):
 
         return Expert([Navigate(lambda _sim: goal, tol=0.04, planner=lane_path, max_steps=400),
                        Hold(steps=400)])
+
+
+class _Visited:
+    """Which of ``n`` zones ``locate(sim)`` (a zone index or ``None``) has named this episode."""
+
+    def __init__(self, n: int, locate: Callable[[Sim], int | None]) -> None:
+        self.n, self.locate = n, locate
+        self.walked = np.zeros(n, bool)
+
+    def reset(self, sim: Sim) -> None:
+        """None visited yet."""
+        self.walked = np.zeros(self.n, bool)
+
+    def update(self, sim: Sim) -> None:
+        """Mark the zone the robot is in now."""
+        k = self.locate(sim)
+        if k is not None:
+            self.walked[k] = True
 
 
 def _euler_quat(roll: float, pitch: float, yaw: float) -> np.ndarray:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
 
 from vla_bench.domains.outdoor.layout import FIELD_HALF, OutdoorLayout
-from vla_bench.experts.base import Command, Expert, Phase, base_command, wrap
+from vla_bench.experts.base import Command, Controller, Expert, Phase, base_command
 from vla_bench.experts.navigation import Grid, GridPlanner, path_length
+from vla_bench.geometry import heading, wrap
 from vla_bench.humans import Person, add_person
 from vla_bench.language import Templates
-from vla_bench.scene.props import COLORS, color_pool
+from vla_bench.monitors import Monitor
 from vla_bench.registry import register_task
+from vla_bench.scene.props import COLORS, color_pool
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -59,7 +62,13 @@ class _Follow(Phase):
     _corners: list[np.ndarray] = field(default_factory=list)
     _replan: int = 0
 
-    def update(self, sim: Sim, ctrl: object) -> tuple[Command, bool]:
+    def reset(self) -> None:
+        """Re-plan the A* fallback afresh; the person's trail is kept (it is where they walked,
+        not state of this run)."""
+        self._corners = []
+        self._replan = 0
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         person = self.task.persons[self.task.target].xy
         if np.linalg.norm(person - self.trail[-1]) > 0.05:
             self.trail.append(person)
@@ -86,8 +95,8 @@ class _Follow(Phase):
         cmd, _ = base_command(sim, np.array([goal[0], goal[1], facing]))
         travel = goal - here
         if np.linalg.norm(travel) > 0.3:  # a humanoid walks forward: turn before going fast
-            heading = float(np.arctan2(travel[1], travel[0]))
-            cmd[:2] *= max(0.0, 1.0 - abs(wrap(heading - yaw)) / 1.2)
+            way = float(np.arctan2(travel[1], travel[0]))
+            cmd[:2] *= max(0.0, 1.0 - abs(wrap(way - yaw)) / 1.2)
         return Command(base=cmd), False
 
 
@@ -154,15 +163,17 @@ class FollowPerson(Task):
         self.speeds = [0.45, 0.45]
         self.target = 0
         self.start = np.zeros(3)
-        self.steps = 0
-        self._counted = 0
-        self.in_band = 0
-        self.arrived_steps = 0
+        self.steps = 0  # control steps of the people's script (advanced in ``advance``)
+        self.band = _Band(self)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Two people (parked until an episode places them)."""
         for name in PEOPLE:
             add_person(spec, name)
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The distance-band and arrival counters ``evaluate`` reads."""
+        return (self.band,)
 
     # -- episode ---------------------------------------------------------------------------
     def _course(self, sim: Sim, rng: np.random.Generator, planner: GridPlanner, grid: Grid
@@ -172,14 +183,15 @@ class FollowPerson(Task):
         centre = rng.uniform(lo, hi)
         # Head roughly towards the middle of the field: the routes need ~8 m of room.
         h = float(np.arctan2(-centre[1], -centre[0]) + rng.uniform(-0.8, 0.8))
-        fwd, perp = np.array([np.cos(h), np.sin(h)]), np.array([-np.sin(h), np.cos(h)])
+        fwd = heading(h)
+        perp = np.array([-fwd[1], fwd[0]])
         robot = centre - ROBOT_BACK * fwd
         routes = []
         for side in (1.0, -1.0):
             s = centre + side * START_GAP * perp
             m = s + rng.uniform(*AHEAD) * fwd
             turn = h + side * rng.uniform(0.3, 1.1)
-            g = m + rng.uniform(*LEG) * np.array([np.cos(turn), np.sin(turn)])
+            g = m + rng.uniform(*LEG) * heading(turn)
             if not all(grid.free(grid.cell(p)) for p in (s, m, g)):
                 return None
             if not (grid.segment_free(s, m) and grid.segment_free(robot, s)):
@@ -223,7 +235,7 @@ class FollowPerson(Task):
             self.routes[k] = self.routes[k][1:]
         self.start = np.array([robot[0], robot[1], h + rng.uniform(-0.3, 0.3)])
         sim.set_robot_base(self.start[:2], float(self.start[2]))
-        self.steps = self._counted = self.in_band = self.arrived_steps = 0
+        self.steps = 0
         self.instruction = self.templates.sample(rng, phrasing, color=str(colours[self.target]))
         return self.instruction
 
@@ -247,27 +259,35 @@ class FollowPerson(Task):
         return np.array([p.xy for p in self.persons]) if self.persons else np.zeros((0, 2))
 
     # -- evaluation ------------------------------------------------------------------------
+    def distances(self, sim: Sim) -> np.ndarray:
+        """Pelvis to each person's axis (horizontal), in person order."""
+        return np.linalg.norm(self.people(sim) - sim.robot_base()[:2], axis=1)
+
+    def in_band(self, sim: Sim) -> bool:
+        """The named person is within the comfortable distance band now."""
+        return bool(BAND[0] <= float(self.distances(sim)[self.target]) <= BAND[1])
+
+    @property
+    def arrived(self) -> bool:
+        """The named person has walked their whole route."""
+        return not self.routes[self.target]
+
     def evaluate(self, sim: Sim) -> Evaluation:
-        """Band bookkeeping; success at the route end inside the band; too close fails."""
+        """Success at the route end inside the band (most of the way); too close fails."""
         here = sim.robot_base()[:2]
-        dists = np.linalg.norm(self.people(sim) - here, axis=1)
+        dists = self.distances(sim)
         d = float(dists[self.target])
-        inside = BAND[0] <= d <= BAND[1]
-        arrived = not self.routes[self.target]
-        if self.steps > self._counted:  # once per control step (evaluate also runs at reset)
-            self._counted = self.steps
-            if self.steps > START_DELAY:
-                self.in_band += int(inside)
-            self.arrived_steps += int(arrived)
-        counted = max(self.steps - START_DELAY, 0)
-        fraction = self.in_band / counted if counted else float(inside)
+        inside = self.in_band(sim)
+        arrived = self.arrived
+        counted = self.band.counted
+        fraction = self.band.in_band / counted if counted else float(inside)
         success = arrived and inside and fraction >= BAND_FRACTION and counted > 0
         failure, reason = False, None
         if float(dists.min()) < MIN_DIST:
             failure, reason = True, "too close to a person"
         elif bool(np.any(np.abs(here) > FIELD_HALF)):
             failure, reason = True, "left the field"
-        elif self.arrived_steps > LOST_AFTER and not success:
+        elif self.band.arrived_steps > LOST_AFTER and not success:
             failure, reason = True, "lost the person"
         return Evaluation(success=success and not failure, failure=failure, failure_reason=reason,
                           progress={"distance_m": d, "in_band_fraction": fraction,
@@ -279,3 +299,27 @@ class FollowPerson(Task):
         grid = planner.grid(sim, margin=0.1)
         trail = [self.start[:2].copy(), self.persons[self.target].xy]
         return Expert([_Follow(self, grid, planner, trail)])
+
+
+class _Band:
+    """Per-episode counts behind FollowPerson's verdict, advanced once per control step.
+
+    ``counted``: steps since the people set off (after ``START_DELAY``); ``in_band``: those of
+    them with the named person inside ``BAND``; ``arrived_steps``: steps since the named person
+    reached the end of their route.
+    """
+
+    def __init__(self, task: FollowPerson) -> None:
+        self.task = task
+        self.counted = self.in_band = self.arrived_steps = 0
+
+    def reset(self, sim: Sim) -> None:
+        """Nothing counted yet."""
+        self.counted = self.in_band = self.arrived_steps = 0
+
+    def update(self, sim: Sim) -> None:
+        """Count this step."""
+        if self.task.steps > START_DELAY:
+            self.counted += 1
+            self.in_band += int(self.task.in_band(sim))
+        self.arrived_steps += int(self.task.arrived)

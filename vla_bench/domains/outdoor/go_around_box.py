@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
@@ -10,10 +12,11 @@ from vla_bench.domains.outdoor.layout import FIELD_HALF, OutdoorLayout
 from vla_bench.experts.base import Expert, Navigate
 from vla_bench.experts.navigation import GridPlanner, Hold
 from vla_bench.language import Templates
+from vla_bench.monitors import Latch, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -89,7 +92,7 @@ class GoAroundBox(Task):
     def __init__(self, layout: OutdoorLayout) -> None:
         super().__init__(layout)
         self.target = 0
-        self.touched = False
+        self.touched = Latch(lambda sim: bool(self._touching(sim)))  # any box contact so far
         self.course = Course(np.zeros(2), 0.0)
         self.halves: list[np.ndarray] = []
 
@@ -105,6 +108,10 @@ class GoAroundBox(Task):
                   rgba=(1.0, 0.5, 0.05, 1), collide=False)
             c.cylinder(f, f"{flag}_disc", 0.3, 0.005, (0, 0, 0.02), rgba=(1.0, 0.6, 0.2, 0.6),
                        collide=False)
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The box-contact latch ``evaluate`` reads."""
+        return (self.touched,)
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Lay the course, deal colours and sides, put the robot at its start."""
@@ -123,9 +130,9 @@ class GoAroundBox(Task):
             z = min(self.layout.ground_height(*(xy + d)) for d in
                     ((0, 0), (half[0], half[1]), (-half[0], half[1]), (half[0], -half[1]),
                      (-half[0], -half[1])))
-            g = sim.geom_id(f"{BOXES[k]}_geom")
-            sim.model.geom_size[g] = half
-            sim.model.geom_pos[g] = (0, 0, half[2] - 0.05)  # 5 cm sunk into the turf
+            sim.set_geom_size(f"{BOXES[k]}_geom", half)
+            sim.set_geom_local_pos(f"{BOXES[k]}_geom", np.array([0.0, 0.0, half[2] - 0.05]))
+            # (5 cm sunk into the turf; the ledger restores the compiled size at reset)
             sim.set_static_pose(BOXES[k], np.array([xy[0], xy[1], z]), yaw)
             sim.set_rgba(f"{BOXES[k]}_geom", ALL_COLOURS[str(colours[k])])
             self.halves.append(half)
@@ -135,21 +142,24 @@ class GoAroundBox(Task):
                                 self.course.yaw)
         start = self.course.world(0.0, rng.uniform(-START_V, START_V))
         sim.set_robot_base(start, self.course.yaw + rng.uniform(-0.5, 0.5))
-        self.touched = False
         self.instruction = self.templates.sample(rng, phrasing, color=str(colours[self.target]))
         return self.instruction
 
     def _flag_xy(self, sim: Sim, k: int) -> np.ndarray:
-        return sim.model.body_pos[sim.body_id(FLAGS[k])][:2].copy()
+        return sim.static_pose(FLAGS[k])[0][:2]
+
+    def _touching(self, sim: Sim) -> list[int]:
+        """The boxes a robot geom touches now."""
+        robot = sim.robot.geom_ids
+        return [k for k in range(2) if sim.in_contact(robot, sim.body_geoms(BOXES[k]))]
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Fail on any box contact or at the wrong flag; succeed at the named box's flag."""
-        robot = sim.robot.geom_ids
-        touching = [k for k in range(2) if sim.in_contact(robot, sim.body_geoms(BOXES[k]))]
-        self.touched |= bool(touching)
+        touching = self._touching(sim)
+        touched = self.touched.value or bool(touching)
         xy = sim.robot_base()[:2]
         dist = [float(np.linalg.norm(xy - self._flag_xy(sim, k))) for k in range(2)]
-        success = dist[self.target] <= GOAL_RADIUS and not self.touched
+        success = dist[self.target] <= GOAL_RADIUS and not touched
         failure, reason = False, None
         if touching:
             failure, reason = True, "touched a box"
@@ -160,16 +170,14 @@ class GoAroundBox(Task):
         return Evaluation(success=success and not failure, failure=failure,
                           failure_reason=reason,
                           progress={"distance_to_flag_m": dist[self.target],
-                                    "box_contact": float(self.touched)})
+                                    "box_contact": float(touched)})
 
     def expert(self, sim: Sim) -> Expert:
         """A* around the landmarks and both boxes to the flag behind the named box."""
         boxes = []
         for k in range(2):
-            b = sim.body_id(BOXES[k])
-            q = sim.model.body_quat[b]
-            boxes.append(Footprint(sim.model.body_pos[b][:2].copy(), self.halves[k][:2],
-                                   float(2 * np.arctan2(q[3], q[0]))))
+            pos, yaw = sim.static_pose(BOXES[k])
+            boxes.append(Footprint(pos[:2], self.halves[k][:2], yaw))
         planner = GridPlanner(self.layout, extra=list(zip(BOXES, boxes, strict=True)))
         flag = self._flag_xy(sim, self.target)
         goal = np.array([flag[0], flag[1], self.course.yaw])

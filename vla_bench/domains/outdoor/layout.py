@@ -14,6 +14,7 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
+from vla_bench.geometry import from_robot_frame, to_robot_frame
 from vla_bench.scene import compose as c
 from vla_bench.scene.layout import Fixture, Layout
 from vla_bench.sim import Sim
@@ -192,25 +193,23 @@ class OutdoorLayout(Layout):
             if (cells[int(order[0])] in HELD_OUT_TREE_CELLS) == self.held_out:
                 break
         self.cell_of = {}
-        for name, k in zip(LANDMARKS, order):
+        for name, k in zip(LANDMARKS, order, strict=False):  # the first six cells dealt
             i, j = cells[int(k)]
             xy = np.array([CELLS[i], CELLS[j]]) + rng.uniform(-CELL_JITTER, CELL_JITTER, 2)
             self.place(sim, name, xy, float(rng.uniform(-np.pi, np.pi)))
             self.cell_of[name] = (i, j)
-        j = sim.joint_id("door_hinge")
-        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
+        sim.set_joint_qpos("door_hinge", 0.0)
         self._recolour(sim, rng)
 
     def place(self, sim: Sim, name: str, xy: np.ndarray, yaw: float) -> None:
         """Put a landmark at ``xy`` with ``yaw``, its origin on the lowest ground under it."""
         half = np.array(LANDMARKS[name][0])
-        cs, sn = np.cos(yaw), np.sin(yaw)
-        zs = []
-        for u in (-1.0, 0.0, 1.0):
-            for v in (-1.0, 0.0, 1.0):
-                lx, ly = u * half[0], v * half[1]
-                zs.append(self.ground_height(xy[0] + cs * lx - sn * ly, xy[1] + sn * lx + cs * ly))
-        sim.set_static_pose(name, np.array([xy[0], xy[1], min(zs)]), yaw)
+        # The footprint's corners, edge midpoints and centre, in the landmark's own frame.
+        local = np.array([(u * half[0], v * half[1]) for u in (-1.0, 0.0, 1.0)
+                          for v in (-1.0, 0.0, 1.0)])
+        pts = from_robot_frame(local, np.array([xy[0], xy[1], yaw]))
+        z = min(self.ground_height(float(px), float(py)) for px, py in pts)
+        sim.set_static_pose(name, np.array([xy[0], xy[1], z]), yaw)
 
     def _recolour(self, sim: Sim, rng: np.random.Generator) -> None:
         def tint(geom: str, base: tuple[float, ...], amount: float) -> None:
@@ -218,16 +217,15 @@ class OutdoorLayout(Layout):
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-amount, amount, 3), 0.0, 1.0)
             sim.set_rgba(geom, rgba)
 
-        mat = mujoco.mj_name2id(sim.model, mujoco.mjtObj.mjOBJ_MATERIAL, "outdoor_grass")
         shade = np.clip(1.0 + rng.uniform(-0.12, 0.12, 3), 0, 1.2)
-        sim.model.mat_rgba[mat] = [*np.minimum(shade, 1.0), 1.0]
+        sim.set_material_rgba("outdoor_grass", [*np.minimum(shade, 1.0), 1.0])
         green = np.array([0.2, 0.48, 0.15, 1.0])
         green[:3] = np.clip(green[:3] + rng.uniform(-0.06, 0.06, 3), 0, 1)
         for i in range(5):
             sim.set_rgba(f"tree_canopy_{i}", green)
         tint("tree_trunk", (0.42, 0.28, 0.16, 1), 0.05)
         tint("bench_seat", (0.55, 0.36, 0.2, 1), 0.1)
-        sim.set_rgba("bench_backrest", sim.model.geom_rgba[sim.geom_id("bench_seat")])
+        sim.set_rgba("bench_backrest", sim.rgba("bench_seat"))
         tint("crates_bottom", (0.66, 0.5, 0.3, 1), 0.08)
         tint("crates_top", (0.72, 0.56, 0.34, 1), 0.08)
         doors = ((0.55, 0.2, 0.15, 1), (0.2, 0.35, 0.55, 1), (0.25, 0.45, 0.3, 1))
@@ -237,17 +235,22 @@ class OutdoorLayout(Layout):
     # -- queries -------------------------------------------------------------------------------
     def landmark_xy(self, sim: Sim, name: str) -> np.ndarray:
         """Footprint centre of a landmark this episode."""
-        return sim.model.body_pos[sim.body_id(name)][:2].copy()
+        return sim.static_pose(name)[0][:2]
+
+    def landmark_pose(self, sim: Sim, name: str) -> np.ndarray:
+        """``(x, y, yaw)`` of a landmark's footprint this episode."""
+        pos, yaw = sim.static_pose(name)
+        return np.array([pos[0], pos[1], yaw])
+
+    def distances_to(self, sim: Sim, name: str, pts: np.ndarray) -> np.ndarray:
+        """Distances from points ``(n, 2)`` to a landmark's footprint rectangle (0 inside)."""
+        local = to_robot_frame(np.asarray(pts, float)[..., :2], self.landmark_pose(sim, name))
+        out = np.maximum(np.abs(local) - np.array(LANDMARKS[name][0]), 0.0)
+        return np.linalg.norm(out, axis=-1)
 
     def distance_to(self, sim: Sim, name: str, xy: np.ndarray) -> float:
         """Distance from ``xy`` to a landmark's footprint rectangle (0 inside)."""
-        b = sim.body_id(name)
-        q = sim.model.body_quat[b]
-        yaw = 2 * np.arctan2(q[3], q[0])
-        rel = np.asarray(xy, float)[:2] - sim.model.body_pos[b][:2]
-        cs, sn = np.cos(yaw), np.sin(yaw)
-        local = np.array([cs * rel[0] + sn * rel[1], -sn * rel[0] + cs * rel[1]])
-        return float(np.linalg.norm(np.maximum(np.abs(local) - np.array(LANDMARKS[name][0]), 0)))
+        return float(self.distances_to(sim, name, np.asarray(xy, float)[:2]))
 
 
 def _axis_quat(axis: tuple[float, float, float], angle: float) -> list[float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
@@ -10,10 +12,11 @@ from vla_bench.domains.outdoor.layout import FIELD_HALF, OutdoorLayout
 from vla_bench.experts.base import Expert, Navigate
 from vla_bench.experts.navigation import ROBOT_RADIUS, GridPlanner, Hold
 from vla_bench.language import Templates
+from vla_bench.monitors import Latch, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -84,7 +87,7 @@ class NavigateObstacles(Task):
     def __init__(self, layout: OutdoorLayout) -> None:
         super().__init__(layout)
         self.target = 0
-        self.touched = False
+        self.touched = Latch(self._touching)  # any obstacle contact so far
         self.course = Course(np.zeros(2), 0.0)
         self.footprints: list[Footprint] = []
 
@@ -99,6 +102,10 @@ class NavigateObstacles(Task):
             # Markers, not obstacles: the robot must be able to stand at them.
             c.cylinder(b, f"{name}_base", 0.16, 0.01, (0, 0, 0.01), collide=False)
             c.cylinder(b, f"{name}_body", 0.08, 0.3, (0, 0, 0.32), collide=False)
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The obstacle-contact latch ``evaluate`` reads."""
+        return (self.touched,)
 
     def _place_obstacles(self, sim: Sim, rng: np.random.Generator) -> None:
         goal = self.course.world(CONE_U, CONE_V[self.target])
@@ -120,13 +127,14 @@ class NavigateObstacles(Task):
                     break
             placed.append((xy, radius))
             yaw = float(rng.uniform(-np.pi, np.pi))
-            crate, drum = sim.geom_id(f"{name}_crate"), sim.geom_id(f"{name}_barrel")
+            crate, drum = f"{name}_crate", f"{name}_barrel"
             shown, hidden = (drum, crate) if barrel else (crate, drum)
-            m = sim.model
-            m.geom_size[shown] = (half, height / 2, 0) if barrel else (half, half, height / 2)
-            m.geom_pos[shown] = (0, 0, height / 2 - 0.05)
-            m.geom_pos[hidden] = (0, 0, -50.0)  # below the terrain, out of reach and of view
-            m.geom_size[hidden] = (0.01, 0.01, 0.01)
+            size = (half, height / 2, 0) if barrel else (half, half, height / 2)
+            sim.set_geom_size(shown, np.array(size, float))
+            sim.set_geom_local_pos(shown, np.array([0.0, 0.0, height / 2 - 0.05]))
+            # Below the terrain, out of reach and of view.
+            sim.set_geom_local_pos(hidden, np.array([0.0, 0.0, -50.0]))
+            sim.set_geom_size(hidden, np.full(3, 0.01))
             ground = min(self.layout.ground_height(*(xy + d)) for d in
                          ((0, 0), (half, half), (-half, half), (half, -half), (-half, -half)))
             sim.set_static_pose(name, np.array([xy[0], xy[1], ground]), yaw)
@@ -134,10 +142,8 @@ class NavigateObstacles(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Lay the course, the cones and the obstacles; put the robot at the start."""
-        # Obstacle geoms are resized per episode; start from the compiled sizes each time.
-        if not hasattr(self, "_geom0"):
-            self._geom0 = (sim.model.geom_size.copy(), sim.model.geom_pos.copy())
-        sim.model.geom_size[:], sim.model.geom_pos[:] = self._geom0
+        # Obstacle geoms are resized per episode through the model ledger, which puts them back
+        # to their compiled sizes at every reset.
         self.course = find_course(sim, self.layout, rng, (-0.8, CONE_U + 0.8), (-2.2, 2.2))
         colors = rng.choice(props.color_pool(self.held_out_objects), len(CONES), replace=False)
         self.target = int(rng.integers(len(CONES)))
@@ -154,18 +160,21 @@ class NavigateObstacles(Task):
             if self._planner(sim).length(sim, start, self._goal(sim)) <= MAX_DETOUR * CONE_U:
                 break
         sim.set_robot_base(start, self.course.yaw + rng.uniform(-0.5, 0.5))
-        self.touched = False
         self.instruction = self.templates.sample(rng, phrasing, color=str(colors[self.target]))
         return self.instruction
 
     def _cone_xy(self, sim: Sim, k: int) -> np.ndarray:
-        return sim.model.body_pos[sim.body_id(CONES[k])][:2].copy()
+        return sim.static_pose(CONES[k])[0][:2]
+
+    def _touching(self, sim: Sim) -> bool:
+        """A robot geom touches an obstacle now."""
+        robot = sim.robot.geom_ids
+        return any(sim.in_contact(robot, sim.body_geoms(o)) for o in OBSTACLES)
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Fail on an obstacle contact or at another cone; succeed at the named cone."""
-        robot = sim.robot.geom_ids
-        touching = any(sim.in_contact(robot, sim.body_geoms(o)) for o in OBSTACLES)
-        self.touched |= touching
+        touching = self._touching(sim)
+        touched = self.touched.value or touching
         xy = sim.robot_base()[:2]
         dist = [float(np.linalg.norm(xy - self._cone_xy(sim, k))) for k in range(len(CONES))]
         failure, reason = False, None
@@ -175,10 +184,10 @@ class NavigateObstacles(Task):
             failure, reason = True, "went to the wrong cone"
         elif bool(np.any(np.abs(xy) > FIELD_HALF)):
             failure, reason = True, "left the field"
-        success = dist[self.target] <= GOAL_RADIUS and not self.touched and not failure
+        success = dist[self.target] <= GOAL_RADIUS and not touched and not failure
         return Evaluation(success=success, failure=failure, failure_reason=reason,
                           progress={"distance_to_cone_m": dist[self.target],
-                                    "obstacle_contact": float(self.touched)})
+                                    "obstacle_contact": float(touched)})
 
     def _planner(self, sim: Sim) -> GridPlanner:
         # The other cones' goal zones are kept clear too: passing through one ends the episode.

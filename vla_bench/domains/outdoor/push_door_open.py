@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
 from vla_bench.domains.outdoor.corridor import PARK
 from vla_bench.domains.outdoor.layout import FIELD_HALF, LANDMARKS, OutdoorLayout
 from vla_bench.experts.base import Expert, Navigate, Reach, grasp_rotation
-from vla_bench.experts.navigation import GridPlanner, Hold
+from vla_bench.experts.navigation import Grid, GridPlanner, Hold
+from vla_bench.geometry import from_robot_frame, wrap
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
@@ -82,7 +86,7 @@ class PushDoorOpen(Task):
     def __init__(self, layout: OutdoorLayout) -> None:
         super().__init__(layout)
         self.side = 1.0
-        self.open_steps = 0
+        self.open_steps = Dwell(("open",), lambda sim: {"open": self.door_open(sim)})
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Free the layout's door hinge to ±1.7 rad (the layout's range compiles in degrees).
@@ -101,28 +105,32 @@ class PushDoorOpen(Task):
         spec.add_exclude(bodyname1=DOOR, bodyname2="door")
 
     # -- geometry ------------------------------------------------------------------------------
-    def _frame(self, sim: Sim) -> tuple[np.ndarray, float]:
-        b = sim.body_id(DOOR)
-        q = sim.model.body_quat[b]
-        return sim.model.body_pos[b][:2].copy(), float(2 * np.arctan2(q[3], q[0]))
-
     def _world(self, sim: Sim, lx: float, ly: float) -> np.ndarray:
-        c, yaw = self._frame(sim)
-        cs, sn = np.cos(yaw), np.sin(yaw)
-        return c + np.array([cs * lx - sn * ly, sn * lx + cs * ly])
+        """World ``(x, y)`` of a point in the door frame's own ground frame."""
+        return from_robot_frame(np.array([lx, ly]), self.layout.landmark_pose(sim, DOOR))
 
     def _pose(self, sim: Sim, lx: float) -> np.ndarray:
         """Pose on the walking line at door-frame ``x = lx``, facing through the door."""
         xy = self._world(sim, lx, LANE_Y)
-        _, yaw = self._frame(sim)
+        yaw = self.layout.landmark_pose(sim, DOOR)[2]
         facing = yaw + (np.pi if self.side > 0 else 0.0)
-        return np.array([xy[0], xy[1], np.arctan2(np.sin(facing), np.cos(facing))])
+        return np.array([xy[0], xy[1], wrap(facing)])
 
     def planner(self) -> GridPlanner:
+        """A* around the landmarks (the door frame included)."""
         return GridPlanner(self.layout)
 
     def hinge(self, sim: Sim) -> float:
-        return float(sim.data.qpos[sim.model.jnt_qposadr[sim.joint_id(HINGE)]])
+        """The door's hinge angle (rad, either sign)."""
+        return sim.joint_qpos(HINGE)
+
+    def door_open(self, sim: Sim) -> bool:
+        """The door stands open now (the dwell monitor's test)."""
+        return abs(self.hinge(sim)) >= OPEN_ANGLE
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The open-door counter ``evaluate`` reads."""
+        return (self.open_steps,)
 
     # -- hooks ---------------------------------------------------------------------------------
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
@@ -131,7 +139,7 @@ class PushDoorOpen(Task):
         grid = planner.grid(sim, margin=0.0)
         sides = [s for s in (1.0, -1.0) if self._side_free(sim, grid, s)]
         if not sides:
-            centre, _ = self._frame(sim)
+            centre = self.layout.landmark_xy(sim, DOOR)
             for name in LANDMARKS:
                 if name != DOOR and self.layout.distance_to(sim, name, centre) < 2.0:
                     sim.set_static_pose(name, PARK)
@@ -153,11 +161,10 @@ class PushDoorOpen(Task):
         if best is None:  # pragma: no cover
             best = goal[:2]
         sim.set_robot_base(best, rng.uniform(-np.pi, np.pi))
-        self.open_steps = 0
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
-    def _side_free(self, sim: Sim, grid, side: float) -> bool:
+    def _side_free(self, sim: Sim, grid: Grid, side: float) -> bool:
         for lx in (side * PRE_X, side * 1.6, -side * THROUGH_X):
             xy = self._world(sim, lx, LANE_Y)
             if np.any(np.abs(xy) > FIELD_HALF - 0.8):
@@ -170,14 +177,13 @@ class PushDoorOpen(Task):
     def evaluate(self, sim: Sim) -> Evaluation:
         """Open once the hinge stays at ≥ 1.0 rad for 5 control steps."""
         angle = abs(self.hinge(sim))
-        self.open_steps = self.open_steps + 1 if angle >= OPEN_ANGLE else 0
-        success = self.open_steps >= HOLD_STEPS
+        success = self.open_steps.steps("open") >= HOLD_STEPS
         xy = sim.robot_base()[:2]
         failure = (not success) and bool(np.any(np.abs(xy) > FIELD_HALF))
         return Evaluation(success=success, failure=failure,
                           failure_reason="left the field" if failure else None,
                           progress={"door_angle_rad": angle,
-                                    "open_steps": float(self.open_steps)})
+                                    "open_steps": float(self.open_steps.steps("open"))})
 
     def expert(self, sim: Sim) -> Expert:
         """A* to the line-up pose, raise the right hand forward, walk slowly through the door."""
@@ -186,10 +192,8 @@ class PushDoorOpen(Task):
         through = self._pose(sim, -self.side * THROUGH_X)
 
         def hand(s: Sim) -> np.ndarray:
-            x, y, yaw = s.robot_base()
-            cs, sn = np.cos(yaw), np.sin(yaw)
-            return np.array([x + cs * HAND[0] - sn * HAND[1], y + sn * HAND[0] + cs * HAND[1],
-                             s.ground_height(x, y) + HAND_UP])
+            x, y, _ = s.robot_base()
+            return np.array([*s.from_robot_frame(HAND), s.ground_height(x, y) + HAND_UP])
 
         return Expert([
             Navigate(lambda _s: pre, tol=0.04, planner=self.planner(), max_steps=220),

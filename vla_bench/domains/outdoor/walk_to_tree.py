@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mujoco
 import numpy as np
 
 from vla_bench.domains.outdoor.layout import FIELD_HALF, LANDMARKS, SPOKEN, OutdoorLayout
 from vla_bench.experts.base import Expert
 from vla_bench.experts.navigation import GridPlanner, approach_pose, go_to_expert
+from vla_bench.geometry import heading
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
@@ -81,10 +85,15 @@ class WalkToTree(Task):
 
     def __init__(self, layout: OutdoorLayout) -> None:
         super().__init__(layout)
-        self.dwell: dict[str, int] = {}
+        # Consecutive rest steps at each landmark (the tree: at it and not touching it).
+        self.dwell = Dwell(LANDMARKS, self._resting_at)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Nothing to add: the tree and the distractors are part of the outdoor layout."""
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The rest-at-landmark counters ``evaluate`` reads."""
+        return (self.dwell,)
 
     def planner(self) -> GridPlanner:
         """A* that lets the robot walk up close to the (thin) trunk."""
@@ -92,7 +101,6 @@ class WalkToTree(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Start in free ground 2–4.5 m from the tree, away from every other landmark."""
-        self.dwell = {name: 0 for name in LANDMARKS}
         planner = self.planner()
         grid = planner.grid(sim)
         tree = self.layout.landmark_xy(sim, TARGET)
@@ -101,7 +109,7 @@ class WalkToTree(Task):
         for _ in range(400):
             r = rng.uniform(*START_DIST)
             a = rng.uniform(-np.pi, np.pi)
-            xy = tree + r * np.array([np.cos(a), np.sin(a)])
+            xy = tree + r * heading(a)
             if np.any(np.abs(xy) > FIELD_HALF - 1.0) or not grid.free(grid.cell(xy)):
                 continue
             if any(self.layout.distance_to(sim, n, xy) < START_MIN_DIST_OTHER for n in others):
@@ -119,21 +127,28 @@ class WalkToTree(Task):
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
-    def evaluate(self, sim: Sim) -> Evaluation:
-        """Count rest steps near each landmark: 20 at the tree succeed, elsewhere fail."""
-        base = sim.robot_base()
-        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
-        dist_tree = float(np.linalg.norm(base[:2] - self.layout.landmark_xy(sim, TARGET)))
+    def _at_tree(self, sim: Sim) -> tuple[bool, float]:
+        """Whether the pelvis is near the trunk without touching the tree; and how far."""
+        dist = float(np.linalg.norm(sim.robot_base()[:2] - self.layout.landmark_xy(sim, TARGET)))
         touching = sim.in_contact(sim.robot.geom_ids, sim.body_geoms(TARGET))
-        at_tree = dist_tree <= NEAR and not touching
-        self.dwell[TARGET] = self.dwell.get(TARGET, 0) + 1 if (at_tree and still) else 0
-        for name in LANDMARKS:
-            if name == TARGET:
-                continue
-            near = self.layout.distance_to(sim, name, base[:2]) <= NEAR_OTHER
-            self.dwell[name] = self.dwell.get(name, 0) + 1 if (near and still) else 0
-        success = self.dwell[TARGET] >= DWELL_STEPS
-        wrong = [n for n in LANDMARKS if n != TARGET and self.dwell[n] >= DWELL_STEPS]
+        return dist <= NEAR and not touching, dist
+
+    def _resting_at(self, sim: Sim) -> dict[str, bool]:
+        """Per landmark: the robot is at rest next to it now (the dwell monitor's test)."""
+        if not sim.robot_at_rest(STILL_SPEED, STILL_TURN):
+            return {}
+        xy = sim.robot_base()[:2]
+        at = {name: self.layout.distance_to(sim, name, xy) <= NEAR_OTHER
+              for name in LANDMARKS if name != TARGET}
+        at[TARGET] = self._at_tree(sim)[0]
+        return at
+
+    def evaluate(self, sim: Sim) -> Evaluation:
+        """20 rest steps at the tree succeed; 20 at another landmark fail."""
+        base = sim.robot_base()
+        _, dist_tree = self._at_tree(sim)
+        success = self.dwell.steps(TARGET) >= DWELL_STEPS
+        wrong = [n for n in self.dwell.reached(DWELL_STEPS) if n != TARGET]
         failure, reason = False, None
         if not success and bool(np.any(np.abs(base[:2]) > FIELD_HALF)):
             failure, reason = True, "left the field"
@@ -141,7 +156,8 @@ class WalkToTree(Task):
             failure, reason = True, f"stopped at the {SPOKEN[wrong[0]]} instead of the tree"
         return Evaluation(
             success=success, failure=failure, failure_reason=reason,
-            progress={"distance_to_tree_m": dist_tree, "dwell_steps": float(self.dwell[TARGET])},
+            progress={"distance_to_tree_m": dist_tree,
+                      "dwell_steps": float(self.dwell.steps(TARGET))},
         )
 
     def expert(self, sim: Sim) -> Expert:

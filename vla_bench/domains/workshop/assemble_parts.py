@@ -6,15 +6,15 @@ import mujoco
 import numpy as np
 
 from vla_bench.conventions import CONTACT_WORLD
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
-from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
-from vla_bench.experts.manipulation import in_front_of, raised, stand_at
+from vla_bench.experts.base import Expert, Grip, Navigate, Reach, grasp_rotation
+from vla_bench.experts.manipulation import pick_phases, stand_at
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -44,7 +44,8 @@ def _socket(kind: str) -> str:
     return f"assembly_socket_{kind}"
 
 
-@register_task(domain="workshop", family="manipulation", max_episode_steps=350, group="manipulation")
+@register_task(domain="workshop", family="manipulation", max_episode_steps=350,
+               group="manipulation")
 class AssembleParts(Task):
     """Fit the {part} into its socket on the base.
 
@@ -155,9 +156,7 @@ class AssembleParts(Task):
         base_xy = np.array([front + 0.11, center[1] + rng.uniform(-0.3, 0.2)])
         mirrored = rng.random() < 0.5
         yaw = np.pi if mirrored else 0.0
-        mid = sim.model.body_mocapid[sim.body_id(_BASE)]
-        sim.data.mocap_pos[mid] = (base_xy[0], base_xy[1], top)
-        sim.data.mocap_quat[mid] = (np.cos(yaw / 2), 0, 0, np.sin(yaw / 2))
+        sim.set_mocap_pose(_BASE, np.array([base_xy[0], base_xy[1], top]), yaw=yaw)
         lo, hi = center[1] - 0.75, center[1] + 0.55
         for _ in range(500):
             ys = rng.uniform(lo, hi, len(_PEGS))
@@ -177,8 +176,7 @@ class AssembleParts(Task):
         color = colors[_PEGS.index(self.target)]
         part = f"{color} {self.target} peg" if rng.random() < 0.5 else f"{color} peg"
         self.top = top
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, part=part)
         return self.instruction
 
@@ -217,9 +215,6 @@ class AssembleParts(Task):
         rot = grasp_rotation(0.15)
         peg, socket = _peg(self.target), _socket(self.target)
 
-        def at(back: float = 0.0, up: float = 0.0):
-            return in_front_of(peg, rot, back, up)
-
         def over_socket(depth: float):
             # Closed loop on the peg, not the hand: the pinch holds the peg a little off-centre.
             def pos(sim: Sim) -> np.ndarray:
@@ -227,16 +222,8 @@ class AssembleParts(Task):
                 return sim.tcp("right") + goal - self.peg_bottom(sim, self.target)
             return pos
 
-        return Expert([
-            Grip("right", -1.0, steps=2),
-            Reach("right", raised(peg, 0.08), rot, tol=0.04, max_steps=25),
-            Navigate(stand_at(peg), tol=0.03),
-            Reach("right", at(back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
-            Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-            Reach("right", at(back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
-            Grip("right", 1.0, steps=10),
-            Retry(lambda sim: sim.grasped_by(peg, "right"), to=3, times=2),
-            Reach("right", at(up=0.1), rot, tol=0.03, max_steps=30, freeze=True),
+        # Pinched at its origin, lifted 10 cm: the bottom clears the base block's top.
+        return Expert(pick_phases(peg, 0.0, rot=rot, lift=0.1) + [
             Navigate(stand_at(socket), tol=0.02, speed=0.6),
             Reach("right", over_socket(-0.02), rot, tol=0.003, max_steps=80, speed=0.3),
             Reach("right", over_socket(0.008), rot, tol=0.006, max_steps=40, speed=0.2),

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import mujoco
 import numpy as np
 
-from vla_bench.geometry import yaw_matrix
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
-from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
-from vla_bench.experts.manipulation import REACH, in_front_of, raised, stand_at
+from vla_bench.experts.base import Expert, Navigate, Reach, grasp_rotation
+from vla_bench.experts.manipulation import in_front_of, pick_phases, stand_for
+from vla_bench.geometry import yaw_quat
 from vla_bench.humans import Person, add_person
 from vla_bench.language import Templates
+from vla_bench.monitors import Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
+from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -32,6 +35,37 @@ PERSON = "assembly_coworker"
 _PLANKS = ("assembly_plank_0", "assembly_plank_1")
 _MARK = "assembly_work_mark"
 _SHIRT = (0.12, 0.45, 0.42, 1.0)  # teal: no colour word a plank can have
+
+
+class HoldSteady:
+    """Whether the named plank is held in place now, and for how many steps it has stayed put.
+
+    ``in_place(sim)`` says whether the plank is on the mark and held; ``pos(sim)`` where it is.
+    :attr:`steps` counts the consecutive updates it has been in place within
+    :data:`STEADY_TOL` of :attr:`anchor`, where it was when the current run began (a move
+    past the tolerance starts a new run from there).
+    """
+
+    def __init__(self, in_place: Callable[[Sim], bool], pos: Callable[[Sim], np.ndarray]) -> None:
+        self._in_place, self._pos = in_place, pos
+        self.in_place = False
+        self.steps = 0
+        self.anchor: np.ndarray | None = None
+
+    def reset(self, sim: Sim) -> None:
+        """Not in place, no run yet."""
+        self.in_place, self.steps, self.anchor = False, 0, None
+
+    def update(self, sim: Sim) -> None:
+        """Extend the run while in place and still; otherwise restart it from here."""
+        self.in_place = self._in_place(sim)
+        pos = self._pos(sim)
+        if self.in_place and self.anchor is not None and \
+                np.linalg.norm(pos - self.anchor) < STEADY_TOL:
+            self.steps += 1
+        else:
+            self.steps = 0
+            self.anchor = pos if self.in_place else None
 
 
 @register_task(domain="workshop", family="social", max_episode_steps=500, group="social")
@@ -91,6 +125,14 @@ class CollaborateAssembly(Task):
     )
     layout: WorkshopLayout
 
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout)
+        self.hold = HoldSteady(self._held_in_place, lambda s: s.body_pos(self.target))
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The steady-hold counter (the person also reads it: they work while it runs)."""
+        return (self.hold,)
+
     def build(self, spec: mujoco.MjSpec) -> None:
         """Two cleated planks (free), a work mark (mocap, visual) and the co-worker."""
         for name in _PLANKS:
@@ -114,8 +156,7 @@ class CollaborateAssembly(Task):
         center, top = self.layout.bench_top(sim)
         front, end = center[0] - 0.3, center[1] - 1.0
         self.spot = np.array([front + rng.uniform(0.09, 0.15), end + rng.uniform(0.04, 0.08)])
-        mid = sim.model.body_mocapid[sim.body_id(_MARK)]
-        sim.data.mocap_pos[mid] = (*self.spot, top)
+        sim.set_mocap_pose(_MARK, np.array([*self.spot, top]))
         self.person = Person(sim, PERSON)
         person_xy = self.spot + np.array([rng.uniform(0.05, 0.12), -rng.uniform(0.36, 0.42)])
         self.person.place(person_xy, float(np.arctan2(*(self.spot - person_xy)[::-1])))
@@ -140,21 +181,17 @@ class CollaborateAssembly(Task):
         k = int(rng.integers(2))
         self.target, self.other = _PLANKS[k], _PLANKS[1 - k]
         self.top = top
-        self._dwell = 0
-        self._anchor: np.ndarray | None = None
-        self._in_place = False
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(0.0, 0.3)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0], y_range=(0.0, 0.3))
         self.instruction = self.templates.sample(rng, phrasing, part=f"{colors[k]} plank")
         return self.instruction
 
     # -- the person ------------------------------------------------------------------------
     def advance(self, sim: Sim) -> None:
         """The co-worker watches the spot; works at the plank's end while it is held there."""
-        if self._in_place:
+        if self.hold.in_place:
             end = self.far_end(sim, self.target)
             # A small circle at the plank's end: driving a screw, say.
-            t = 2 * np.pi * self._dwell / 20
+            t = 2 * np.pi * self.hold.steps / 20
             self.person.gesture("work")
             self.person.reach_to(end + np.array([0.02 * np.cos(t), 0.02 * np.sin(t), 0.04]))
         else:
@@ -180,26 +217,22 @@ class CollaborateAssembly(Task):
                     and end[2] < self.top + PLANK_HALF[1] + 0.03
                     and sim.body_pos(plank)[2] < self.top + GRASP_H + 0.02)
 
+    def _held_in_place(self, sim: Sim) -> bool:
+        """The named plank is on the mark and held in a gripper."""
+        held = any(sim.grasped_by(self.target, s) for s in ("right", "left"))
+        return self.at_spot(sim, self.target) and held
+
     def evaluate(self, sim: Sim) -> Evaluation:
         """Named plank held steady on the mark for 3 s while the person works; wrong plank fails."""
-        held = any(sim.grasped_by(self.target, s) for s in ("right", "left"))
-        self._in_place = self.at_spot(sim, self.target) and held
-        pos = sim.body_pos(self.target)
-        if self._in_place and self._anchor is not None and \
-                np.linalg.norm(pos - self._anchor) < STEADY_TOL:
-            self._dwell += 1
-        else:  # (re)start the dwell from here
-            self._dwell = 0
-            self._anchor = pos if self._in_place else None
         wrong = self.at_spot(sim, self.other)
         fallen = [p for p in _PLANKS if sim.body_pos(p)[2] < BENCH_TOP - 0.2]
         failure = wrong or bool(fallen)
         reason = "wrong plank" if wrong else "plank dropped" if fallen else None
         gap = float(np.linalg.norm(self.far_end(sim, self.target)[:2] - self.spot))
         return Evaluation(
-            success=self._dwell >= DWELL_STEPS and not failure,
+            success=self.hold.steps >= DWELL_STEPS and not failure,
             failure=failure, failure_reason=reason, task_cost=float(bool(fallen)),
-            progress={"plank_end_to_spot_m": gap, "steady_s": self._dwell / 20.0},
+            progress={"plank_end_to_spot_m": gap, "steady_s": self.hold.steps / 20.0},
         )
 
     # -- expert ------------------------------------------------------------------------------
@@ -208,25 +241,19 @@ class CollaborateAssembly(Task):
         rot = grasp_rotation(0.15)
         plank = self.target
 
-        def at(back: float = 0.0, up: float = 0.0):
-            return in_front_of(plank, rot, back, up)
-
-        def stand_for_spot(sim: Sim) -> np.ndarray:
-            origin = self.spot + np.array([0.0, END_IN])
-            return np.array([origin[0] - REACH[0], origin[1] - REACH[1], 0.0])
+        def stand_for_spot(sim: Sim) -> np.ndarray:  # the cleat's place at the hand's reach
+            return stand_for(self.spot + np.array([0.0, END_IN]), sim)
 
         grasp_rel: list[np.ndarray] = []  # the TCP in the robot frame at the grasp
 
         def remember(sim: Sim) -> bool:
-            x, y, yaw = sim.robot_base()
-            grasp_rel[:] = [yaw_matrix(yaw).T @ (sim.tcp("right") - np.array([x, y, 0.0]))]
+            grasp_rel[:] = [sim.to_robot_frame(sim.tcp("right"))]
             return sim.grasped_by(plank, "right")
 
         def as_grasped(sim: Sim) -> np.ndarray:
             # The hand back where it held the plank lying on the bench, relative to the robot:
             # the 5-DoF wrist then has the same orientation, so the plank lies flat again.
-            x, y, yaw = sim.robot_base()
-            return np.array([x, y, 0.0]) + yaw_matrix(yaw) @ grasp_rel[0]
+            return sim.from_robot_frame(grasp_rel[0])
 
         def shift(sim: Sim) -> np.ndarray:
             # Residual error of the far end, fixed by stepping the base (the arm keeps its pose).
@@ -234,16 +261,11 @@ class CollaborateAssembly(Task):
             err = np.clip(self.spot - self.far_end(sim, plank)[:2], -0.06, 0.06)
             return np.array([x + err[0], y + err[1], 0.0])
 
-        return Expert([
-            Grip("right", -1.0, steps=2),
-            Reach("right", raised(plank, 0.08), rot, tol=0.04, max_steps=25),
-            Navigate(stand_at(plank), tol=0.03),
-            Reach("right", at(back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
-            Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-            Reach("right", at(back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
-            Grip("right", 1.0, steps=10),
-            Retry(remember, to=3, times=2),
-            Reach("right", at(up=LIFT), rot, tol=0.02, max_steps=30, freeze=True, speed=0.5),
+        # Pinched by the cleat (the plank's origin); the retry check also notes the hand's hold.
+        # Lifted slowly and precisely: the long plank swings in the pinch.
+        return Expert(pick_phases(plank, 0.0, rot=rot, lift=None, check=remember) + [
+            Reach("right", in_front_of(plank, rot, up=LIFT), rot, tol=0.02, max_steps=30,
+                  freeze=True, speed=0.5),
             Navigate(stand_for_spot, tol=0.02, speed=1.0),
             Reach("right", as_grasped, rot, tol=0.008, max_steps=60, speed=0.4),
             Navigate(shift, tol=0.015, speed=0.5, max_steps=60),

@@ -7,26 +7,23 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.geometry import yaw_matrix
 from vla_bench.conventions import CONTACT_WORLD
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import (
     Command,
+    Controller,
     Expert,
-    Grip,
     Navigate,
     Phase,
     Reach,
-    Retry,
     grasp_rotation,
 )
-from vla_bench.experts.manipulation import in_front_of, raised, stand_at
+from vla_bench.experts.manipulation import pick_phases, stand_at
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -140,27 +137,22 @@ class HammerNail(Task):
         hammer_xy = np.array([front + rng.uniform(0.13, 0.19),
                               board_xy[1] + side * rng.uniform(0.27, 0.38)])
         sd_xy = np.array([front + rng.uniform(0.38, 0.5), center[1] + rng.uniform(-0.6, 0.5)])
-        mid = sim.model.body_mocapid[sim.body_id(_BOARD)]
-        sim.data.mocap_pos[mid] = (board_xy[0], board_xy[1], top)
-        sim.data.mocap_quat[mid] = yaw_quat(rng.uniform(-0.2, 0.2))
-        j = sim.joint_id(_SLIDE)
-        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
-        sim.data.qvel[sim.model.jnt_dofadr[j]] = 0.0
+        sim.set_mocap_pose(_BOARD, np.array([board_xy[0], board_xy[1], top]),
+                           yaw=rng.uniform(-0.2, 0.2))
+        sim.set_joint_qpos(_SLIDE, 0.0)
         sim.set_free_pose(_HAMMER, np.array([*hammer_xy, top + HAMMER_GRASP + 0.0005]),
                           yaw_quat(rng.uniform(-0.4, 0.4)))
         sim.set_free_pose("screwdriver", np.array([*sd_xy, top + 0.0135]),
                           yaw_quat(rng.uniform(-np.pi, np.pi)))
         self.top = top
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
     @staticmethod
     def depth(sim: Sim) -> float:
         """How far the nail has been driven in (m)."""
-        j = sim.joint_id(_SLIDE)
-        return -float(sim.data.qpos[sim.model.jnt_qposadr[j]])
+        return -sim.joint_qpos(_SLIDE)
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Nail driven ≥ 2 cm with the hammer still off the floor; a dropped hammer fails."""
@@ -178,22 +170,11 @@ class HammerNail(Task):
         """Pick the hammer by its handle, carry it over the nail, strike down repeatedly."""
         rot = grasp_rotation(0.15)
 
-        def at(back: float = 0.0, up: float = 0.0):
-            return in_front_of(_HAMMER, rot, back, up)
-
         def over_nail(sim: Sim, up: float) -> np.ndarray:
             return sim.body_pos(_NAIL) + np.array([0, 0, HAMMER_GRASP + up])
 
-        return Expert([
-            Grip("right", -1.0, steps=2),
-            Reach("right", raised(_HAMMER, 0.08), rot, tol=0.04, max_steps=25),
-            Navigate(stand_at(_HAMMER), tol=0.03),
-            Reach("right", at(back=0.12, up=0.06), rot, tol=0.035, max_steps=40),
-            Reach("right", at(back=0.10), rot, tol=0.02, max_steps=30),
-            Reach("right", at(back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
-            Grip("right", 1.0, steps=10),
-            Retry(lambda sim: sim.grasped_by(_HAMMER, "right"), to=3, times=2),
-            Reach("right", at(up=0.12), rot, tol=0.03, max_steps=30, freeze=True),
+        # The handle is pinched at the hammer's origin and the hammer lifted 12 cm.
+        return Expert(pick_phases(_HAMMER, 0.0, rot=rot) + [
             Navigate(stand_at(_NAIL), tol=0.02, speed=0.5),
             Reach("right", lambda s: over_nail(s, 0.07), rot, tol=0.015, max_steps=50),
             Strike(self, rot),
@@ -216,6 +197,11 @@ class Strike(Phase):
     _strike_z: float | None = None
     _xy: np.ndarray | None = None
 
+    def reset(self) -> None:
+        """Start over with the hammer up, aiming afresh."""
+        self.strokes, self._down, self._hold = 0, False, 0
+        self._strike_z, self._xy = None, None
+
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         nail = sim.body_pos(_NAIL)
         tcp = sim.tcp("right")
@@ -237,7 +223,6 @@ class Strike(Phase):
             goal = np.array([*self._xy, strike_z + self.lift])
             if tcp[2] > strike_z + self.lift - 0.015:
                 self._down, self._strike_z = True, None
-        x, y, yaw = sim.robot_base()
-        pos_r = yaw_matrix(yaw).T @ (goal - np.array([x, y, 0.0]))
+        pos_r = sim.to_robot_frame(goal)
         done = self.task.depth(sim) >= DRIVE_DEPTH + 0.003
         return Command(base=np.zeros(3), tcp={"right": (pos_r, self.rot)}, speed=1.0), done

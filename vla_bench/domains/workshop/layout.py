@@ -158,4 +158,4 @@ class WorkshopLayout(Layout):
 
     def bench_top(self, sim: Sim) -> tuple[np.ndarray, float]:
         """Bench centre (x, y) this episode and the top height."""
-        return sim.model.body_pos[sim.body_id("workbench")][:2].copy(), BENCH_TOP
+        return sim.static_pose("workbench")[0][:2], BENCH_TOP

@@ -5,14 +5,14 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
 from vla_bench.experts.base import Expert
 from vla_bench.experts.manipulation import pick_and_place_expert
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
-from vla_bench.scene import props
 from vla_bench.registry import register_task
+from vla_bench.scene import props
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -45,8 +45,9 @@ class PlaceBoltInContainer(Task):
     and nothing else, into that container.
 
     **Randomisation** — container colours (3 of red, blue, green, yellow, purple; 3 of orange,
-    white, black in the ``unseen_objects`` split) and which one is named; positions of the bolt and the containers along the front of the bench (bolt at
-    least 21 cm from every container, containers at least 26 cm apart) and of the distractors
+    white, black in the ``unseen_objects`` split) and which one is named; positions of the bolt
+    and the containers along the front of the bench (bolt at least 21 cm from every container,
+    containers at least 26 cm apart) and of the distractors
     anywhere on the bench; yaw of every object; small colour shifts of the metal parts; robot
     start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°) and workshop
     colours; instruction template.
@@ -105,7 +106,7 @@ class PlaceBoltInContainer(Task):
         colors = [str(c) for c in rng.choice(
             HELD_OUT_CONTAINER_COLORS if self.held_out_objects else CONTAINER_COLORS,
             N_CONTAINERS, replace=False)]
-        for box, color, xy in zip(self.containers, colors, box_xy):
+        for box, color, xy in zip(self.containers, colors, box_xy, strict=True):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
             for part in _CONTAINER_WALLS:
@@ -119,13 +120,12 @@ class PlaceBoltInContainer(Task):
         sim.set_free_pose(self.bolt, np.array([bolt_xy[0], bolt_xy[1], top + BOLT_GRASP_HEIGHT
                                                + 0.0005]), yaw_quat(rng.uniform(-np.pi, np.pi)))
         heights = {"nut": 0.0005, "washer": 0.0005, "screw": 0.0072}
-        for item, xy in zip(self.distractors, hw_xy):
+        for item, xy in zip(self.distractors, hw_xy, strict=True):
             sim.set_free_pose(item, np.array([xy[0], xy[1], top + heights[item]]),
                               yaw_quat(rng.uniform(-np.pi, np.pi)))
         self._shade(sim, rng, "nut", ("0", "1", "2"), -0.08)
 
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
 
@@ -180,10 +180,8 @@ class PlaceBoltInContainer(Task):
 
     # -- evaluation --------------------------------------------------------------------------
     def _in_container(self, sim: Sim, item: str, box: str) -> bool:
-        rel = sim.body_pos(item) - sim.body_pos(box)
-        local = sim.body_mat(box).T @ rel
-        half = np.array(CONTAINER_INNER) / 2
-        return bool(np.all(np.abs(local[:2]) < half) and 0.0 < local[2] < CONTAINER_HEIGHT)
+        half = (CONTAINER_INNER[0] / 2, CONTAINER_INNER[1] / 2)
+        return bool(sim.inside([item], box, half, (0.0, CONTAINER_HEIGHT))[0])
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Bolt released in the named container; wrong container, wrong item or a fall fails."""

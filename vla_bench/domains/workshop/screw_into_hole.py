@@ -7,16 +7,24 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.geometry import yaw_matrix
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.workshop.layout import WorkshopLayout
-from vla_bench.experts.base import Command, Expert, Grip, Navigate, Phase, Reach, grasp_rotation
-from vla_bench.experts.manipulation import REACH
+from vla_bench.experts.base import (
+    Command,
+    Controller,
+    Expert,
+    Grip,
+    Navigate,
+    Phase,
+    Reach,
+    grasp_rotation,
+)
+from vla_bench.experts.manipulation import reach, stand_for
+from vla_bench.geometry import heading, yaw_matrix
 from vla_bench.language import Templates
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -142,21 +150,17 @@ class ScrewIntoHole(Task):
         self.yaw = float(rng.uniform(-0.15, 0.15))
         # Face 17 cm behind the bench front: the tab ends 11 cm in, where the hand reaches.
         self.origin = np.array([center[0] - 0.3 + 0.17, center[1] + rng.uniform(-0.45, 0.35), top])
-        mid = sim.model.body_mocapid[sim.body_id(_PANEL)]
-        sim.data.mocap_pos[mid] = self.origin
-        sim.data.mocap_quat[mid] = (np.cos(self.yaw / 2), 0, 0, np.sin(self.yaw / 2))
+        sim.set_mocap_pose(_PANEL, self.origin, yaw=self.yaw)
         for i in range(N_HOLES):
-            for jn, value in ((f"{_screw(i)}_slide", 0.0),
-                              (f"{_screw(i)}_turn", rng.uniform(-0.4, 0.4))):
-                j = sim.joint_id(jn)
-                sim.data.qpos[sim.model.jnt_qposadr[j]] = value
-                sim.data.qvel[sim.model.jnt_dofadr[j]] = 0.0
+            sim.set_joint_qpos(f"{_screw(i)}_slide", 0.0)
+            sim.set_joint_qpos(f"{_screw(i)}_turn", rng.uniform(-0.4, 0.4))
         # Joint coupling: a start angle off zero must not pull the slide; the thread's
-        # reference is each episode's start (data = [offset, lead, ...]).
+        # reference is each episode's start (data = [offset, lead, ...]; the ledger puts the
+        # compiled offset back at the next reset).
         self._start = np.array([self._turn(sim, i) for i in range(N_HOLES)])
         for i in range(N_HOLES):
-            eq = mujoco.mj_name2id(sim.model, mujoco.mjtObj.mjOBJ_EQUALITY, f"{_screw(i)}_thread")
-            sim.model.eq_data[eq, 0] = -LEAD * self._start[i]
+            sim.ledger.write("eq_data", (sim.equality_id(f"{_screw(i)}_thread"), 0),
+                             -LEAD * self._start[i])
         colors = [str(x) for x in rng.choice(props.color_pool(self.held_out_objects), N_HOLES,
                                               replace=False)]
         for i, color in enumerate(colors):
@@ -167,16 +171,14 @@ class ScrewIntoHole(Task):
         else:
             hole = f"hole with the {colors[self.target]} ring"
         self.top = top
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, hole=hole)
         return self.instruction
 
     # -- state -------------------------------------------------------------------------------
     @staticmethod
     def _turn(sim: Sim, i: int) -> float:
-        j = sim.joint_id(f"{_screw(i)}_turn")
-        return float(sim.data.qpos[sim.model.jnt_qposadr[j]])
+        return sim.joint_qpos(f"{_screw(i)}_turn")
 
     def turned(self, sim: Sim, i: int) -> float:
         """Clockwise turn of screw ``i`` since the episode start (rad, driving in positive)."""
@@ -185,8 +187,7 @@ class ScrewIntoHole(Task):
     @staticmethod
     def depth(sim: Sim, i: int) -> float:
         """How far screw ``i`` has advanced into the panel (m)."""
-        j = sim.joint_id(f"{_screw(i)}_slide")
-        return float(sim.data.qpos[sim.model.jnt_qposadr[j]])
+        return sim.joint_qpos(f"{_screw(i)}_slide")
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Named screw turned ≥ 3 rad and 1.6 cm in; turning another or backing out fails."""
@@ -206,7 +207,7 @@ class ScrewIntoHole(Task):
     # -- expert ------------------------------------------------------------------------------
     def axis(self) -> np.ndarray:
         """World direction of the screw axis (into the panel)."""
-        return np.array([np.cos(self.yaw), np.sin(self.yaw), 0.0])
+        return np.array([*heading(self.yaw), 0.0])
 
     def grip_point(self, sim: Sim, back: float = 0.0) -> np.ndarray:
         """Where the TCP pinches the named screw's tab, ``back`` metres out along the axis."""
@@ -216,15 +217,12 @@ class ScrewIntoHole(Task):
         """Walk up square to the panel, then pinch-and-turn strokes until the screw is in."""
         rot0 = grasp_rotation(0.0)
 
-        def stand(sim: Sim) -> np.ndarray:
-            p = self.grip_point(sim)
-            xy = p[:2] - yaw_matrix(self.yaw)[:2, :2] @ REACH
-            return np.array([xy[0], xy[1], self.yaw])
+        def stand(sim: Sim) -> np.ndarray:  # square to the panel, the tab at the hand's reach
+            return stand_for(self.grip_point(sim), sim, self.yaw)
 
         def raised(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            off = yaw_matrix(yaw)[:2, :2] @ np.array([0.17, REACH[1]])
-            return np.array([x + off[0], y + off[1], self.top + HOLE_HEIGHT + 0.08])
+            x, y = sim.from_robot_frame(np.array([0.17, reach(sim)[1]]))
+            return np.array([x, y, self.top + HOLE_HEIGHT + 0.08])
 
         return Expert([
             Grip("right", -1.0, steps=2),
@@ -249,6 +247,11 @@ class Drive(Phase):
     _roll: float = 0.0
     _count: int = 0
     _offset: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    def reset(self) -> None:
+        """Back to the first approach, hand unrolled, no integral correction."""
+        self._state, self._roll, self._count = "approach", 0.0, 0
+        self._offset = np.zeros(3)
 
     def rot(self, roll: float) -> np.ndarray:
         """Robot-frame gripper rotation rolled ``roll`` clockwise about the approach axis."""
@@ -293,14 +296,14 @@ class Drive(Phase):
             if self._count >= 6:
                 self._state, self._count = "approach", 0
         done = task.turned(sim, i) >= TURN_GOAL + 0.15 and self._state == "approach"
-        x, y, yaw = sim.robot_base()
+        yaw = sim.robot_base()[2]
         goal = task.grip_point(sim, back=back)
         miss = goal - sim.tcp("right")
         # Integral correction, as in Reach: the servos sag under the pinch and the turning.
         if np.linalg.norm(miss) < 0.04:
             self._offset = np.clip(self._offset + 0.3 * miss, -0.04, 0.04)
         goal = goal + self._offset
-        pos_r = yaw_matrix(yaw).T @ (goal - np.array([x, y, 0.0]))
+        pos_r = sim.to_robot_frame(goal)
         rot = yaw_matrix(task.yaw - yaw) @ self.rot(self._roll)
         return Command(base=np.zeros(3), tcp={"right": (pos_r, rot)}, grip={"right": grip},
                        speed=0.6), done

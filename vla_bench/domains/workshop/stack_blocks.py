@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import mujoco
 import numpy as np
 
-from vla_bench.geometry import yaw_quat
+from vla_bench.conventions import CONTROL_HZ
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.experts.base import Expert, PosFn
-from vla_bench.experts.manipulation import GRASP_MIN_HEIGHT, pick_phases, place_phases
+from vla_bench.experts.manipulation import grasp_lift, pick_phases, place_phases
+from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
+from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -21,11 +26,15 @@ N_BLOCKS = 4  # three named in the instruction, one distractor
 ALIGN_TOL = 0.02  # m: horizontal offset of a block's centre from the one below it
 LEVEL_TOL = 0.012  # m: vertical tolerance around "resting on" (2 * HALF apart)
 DWELL = 0.5  # s the tower must stand, released and still, before it counts
+# A state first seen at step k has stood DWELL seconds at step k + DWELL_STEPS: it must have
+# held for more than DWELL_STEPS consecutive steps.
+DWELL_STEPS = round(DWELL * CONTROL_HZ)
 _STILL = 0.03  # m/s
 _BLOCKS = tuple(f"stack_block_{i}" for i in range(N_BLOCKS))
 
 
-@register_task(domain="workshop", family="manipulation", max_episode_steps=500, group="manipulation")
+@register_task(domain="workshop", family="manipulation", max_episode_steps=500,
+               group="manipulation")
 class StackBlocks(Task):
     """Stack the blocks in order: {middle} on {bottom}, then {top} on {middle}.
 
@@ -76,6 +85,15 @@ class StackBlocks(Task):
     )
     layout: WorkshopLayout
 
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout)
+        # How long the right tower (and a wrong pair) has stood released and still.
+        self._stood = Dwell(("tower", "wrong"), self._standing)
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The dwell counters of the tower and of a wrong pair."""
+        return (self._stood,)
+
     def build(self, spec: mujoco.MjSpec) -> None:
         """Four free cubes (recoloured per episode)."""
         for name in _BLOCKS:
@@ -99,10 +117,7 @@ class StackBlocks(Task):
         order = rng.permutation(N_BLOCKS)
         self.order = [_BLOCKS[int(i)] for i in order[:3]]  # bottom, middle, top
         self.spare = _BLOCKS[int(order[3])]
-        self._since: float | None = None
-        self._wrong_since: float | None = None
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         bottom, middle, top_ = (self.color_of[b] for b in self.order)
         self.instruction = self.templates.sample(rng, phrasing, bottom=bottom, middle=middle,
                                                  top=top_)
@@ -114,26 +129,35 @@ class StackBlocks(Task):
         d = pos[upper] - pos[lower]
         return bool(np.hypot(d[0], d[1]) < tol_xy and abs(d[2] - 2 * HALF) < LEVEL_TOL)
 
-    def evaluate(self, sim: Sim) -> Evaluation:
-        """Ordered, aligned, released, still tower for ``DWELL`` s; a wrong pair or a fall fails."""
-        pos = sim.positions(list(_BLOCKS))
+    def _pairs(self, pos: np.ndarray) -> tuple[bool, bool]:
+        """Both named pairs aligned; any other block resting on another (block positions)."""
         idx = [_BLOCKS.index(b) for b in self.order]
-        released = not any(sim.grasped_by(b, s) for b in _BLOCKS for s in ("right", "left"))
-        still = released and all(sim.body_speed(b) < _STILL for b in _BLOCKS)
-        bottom_down = abs(pos[idx[0], 2] - (BENCH_TOP + HALF)) < LEVEL_TOL
         pairs_ok = (self._on(pos, idx[1], idx[0], ALIGN_TOL)
                     and self._on(pos, idx[2], idx[1], ALIGN_TOL))
         good = {(idx[1], idx[0]), (idx[2], idx[1])}
         wrong = any(self._on(pos, u, lo, 2 * HALF) for u in range(N_BLOCKS)
                     for lo in range(N_BLOCKS) if u != lo and (u, lo) not in good)
-        now = float(sim.data.time)
-        tower = still and bottom_down and pairs_ok and not wrong
-        self._since = (self._since if self._since is not None else now) if tower else None
-        self._wrong_since = ((self._wrong_since if self._wrong_since is not None else now)
-                             if (wrong and still) else None)
+        return pairs_ok, wrong
+
+    def _standing(self, sim: Sim) -> Mapping[str, bool]:
+        """This step: the named tower stands (released, still), a wrong pair stands."""
+        pos = sim.positions(list(_BLOCKS))
+        released = not any(sim.grasped_by(b, s) for b in _BLOCKS for s in ("right", "left"))
+        still = released and all(sim.body_speed(b) < _STILL for b in _BLOCKS)
+        bottom = pos[_BLOCKS.index(self.order[0]), 2]
+        bottom_down = abs(bottom - (BENCH_TOP + HALF)) < LEVEL_TOL
+        pairs_ok, wrong = self._pairs(pos)
+        return {"tower": still and bottom_down and pairs_ok and not wrong,
+                "wrong": wrong and still}
+
+    def evaluate(self, sim: Sim) -> Evaluation:
+        """Ordered, aligned, released, still tower for ``DWELL`` s; a wrong pair or a fall fails."""
+        pos = sim.positions(list(_BLOCKS))
+        idx = [_BLOCKS.index(b) for b in self.order]
+        pairs_ok, _ = self._pairs(pos)
         dropped = pos[:, 2] < BENCH_TOP - 0.2
         failure, reason = True, None
-        if self._wrong_since is not None and now - self._wrong_since >= DWELL:
+        if self._stood.steps("wrong") > DWELL_STEPS:
             reason = "blocks stacked in the wrong order"
         elif bool(np.any(dropped)):
             reason = "a block fell to the floor"
@@ -141,7 +165,7 @@ class StackBlocks(Task):
             failure = False
         stacked = int(self._on(pos, idx[1], idx[0], ALIGN_TOL)) + int(pairs_ok)
         return Evaluation(
-            success=self._since is not None and now - self._since >= DWELL,
+            success=self._stood.steps("tower") > DWELL_STEPS,
             failure=failure, failure_reason=reason, task_cost=float(np.any(dropped)),
             progress={"blocks_stacked": float(stacked)},
         )
@@ -154,7 +178,7 @@ class StackBlocks(Task):
         above the block below.
         """
         bottom, middle, top = self.order
-        up = max(0.0, GRASP_MIN_HEIGHT - HALF)
+        up = grasp_lift(sim, HALF)
 
         def onto(lower: str, held: str) -> PosFn:
             in_hand: list[np.ndarray] = []
@@ -167,8 +191,8 @@ class StackBlocks(Task):
                 return s.body_pos(lower) + np.array([0.0, 0.0, 2 * HALF + 0.012]) + in_hand[0]
             return point
 
-        first = pick_phases(middle, up, grasp_back=0.0)
+        first = pick_phases(middle, up, grasp_back=0.0, label="pick middle")
         first += place_phases(onto(bottom, middle))
-        second = pick_phases(top, up, start=len(first), grasp_back=0.0)
+        second = pick_phases(top, up, grasp_back=0.0, label="pick top")
         second += place_phases(onto(middle, top))
         return Expert(first + second)

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
 from vla_bench.conventions import CONTACT_WORLD
 from vla_bench.domains.workshop.layout import WorkshopLayout
-from vla_bench.experts.base import Command, Expert, Grip, Navigate, Phase, Reach, grasp_rotation
+from vla_bench.experts.base import (
+    Command,
+    Controller,
+    Expert,
+    Grip,
+    Navigate,
+    Phase,
+    Reach,
+    grasp_rotation,
+)
+from vla_bench.experts.manipulation import reach
+from vla_bench.geometry import yaw_matrix
 from vla_bench.language import Templates
+from vla_bench.monitors import Dwell, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
+from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -35,11 +48,6 @@ def _angle_range(spec: mujoco.MjSpec, lo: float, hi: float) -> list[float]:
     """A hinge range given in radians, in the unit the spec compiles angles with."""
     k = 180.0 / np.pi if spec.compiler.degree else 1.0
     return [lo * k, hi * k]
-
-
-def _rot(yaw: float) -> np.ndarray:
-    c_, s_ = np.cos(yaw), np.sin(yaw)
-    return np.array([[c_, -s_], [s_, c_]])
 
 
 @register_task(domain="workshop", family="manipulation", max_episode_steps=250)
@@ -95,6 +103,16 @@ class TightenBolt(Task):
     )
     layout: WorkshopLayout
 
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout)
+        # Steps in a row the bolt has been turned past TIGHTEN_ANGLE (a nudge past it that
+        # springs back does not count).
+        self._tight = Dwell(("tight",), lambda s: {"tight": self.angle(s) >= TIGHTEN_ANGLE})
+
+    def monitors(self) -> Sequence[Monitor]:
+        """The hold-past-the-angle counter."""
+        return (self._tight,)
+
     def build(self, spec: mujoco.MjSpec) -> None:
         """A mocap fixture block (parked off the bench) with a hinged bolt and its wrench."""
         fx = spec.worldbody.add_body(name=_FIXTURE, pos=[0, 0, props.PARK_Z], mocap=True)
@@ -125,31 +143,23 @@ class TightenBolt(Task):
         center, top = self.layout.bench_top(sim)
         self.yaw = float(rng.uniform(-0.25, 0.25))
         self.pivot = np.array([center[0] - 0.3 + 0.06, center[1] + rng.uniform(-0.55, 0.35)])
-        mid = sim.model.body_mocapid[sim.body_id(_FIXTURE)]
-        sim.data.mocap_pos[mid] = (self.pivot[0], self.pivot[1], top)
-        sim.data.mocap_quat[mid] = (np.cos(self.yaw / 2), 0, 0, np.sin(self.yaw / 2))
-        j = sim.joint_id(_HINGE)
-        sim.data.qpos[sim.model.jnt_qposadr[j]] = 0.0
-        sim.data.qvel[sim.model.jnt_dofadr[j]] = 0.0
+        sim.set_mocap_pose(_FIXTURE, np.array([self.pivot[0], self.pivot[1], top]), yaw=self.yaw)
+        sim.set_joint_qpos(_HINGE, 0.0)
         self.top = top
-        self._held = 0
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing)
         return self.instruction
 
     def angle(self, sim: Sim) -> float:
         """Clockwise rotation of the bolt (rad, tightening positive)."""
-        j = sim.joint_id(_HINGE)
-        return -float(sim.data.qpos[sim.model.jnt_qposadr[j]])
+        return -sim.joint_qpos(_HINGE)
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Turned ≥ 1 rad clockwise for 3 steps; loosening fails."""
         turned = self.angle(sim)
-        self._held = self._held + 1 if turned >= TIGHTEN_ANGLE else 0
         loosened = turned <= -LOOSEN_ANGLE
         return Evaluation(
-            success=self._held >= HOLD_STEPS and not loosened,
+            success=self._tight.steps("tight") >= HOLD_STEPS and not loosened,
             failure=loosened, failure_reason="bolt loosened" if loosened else None,
             progress={"bolt_turn_rad": turned},
         )
@@ -159,24 +169,23 @@ class TightenBolt(Task):
         """World point on the handle at PUSH_RADIUS, rotated ``lead`` rad further clockwise,
         ``back`` metres on the robot's (pushing) side."""
         phi = self.yaw - self.angle(sim) - lead
-        r = _rot(phi)
-        xy = self.pivot + r @ np.array([-back, PUSH_RADIUS])
+        xy = self.pivot + yaw_matrix(phi)[:2, :2] @ np.array([-back, PUSH_RADIUS])
         return np.array([xy[0], xy[1], self.top + HEAD_Z])
 
     def expert(self, sim: Sim) -> Expert:
         """Walk up, put the closed hand behind the handle, push it clockwise along its arc."""
         rot = grasp_rotation(0.0)
-        stand = np.array([0.17, -0.22])  # pre-push hand position in the robot frame
+        # Pre-push hand position in the robot frame: close in front of the chest (the push
+        # sweeps outwards from there), on the right hand's usual line.
+        hand = np.array([0.17, reach(sim)[1]])
 
         def stand_at(sim: Sim) -> np.ndarray:
             p = self.handle_point(sim, back=0.06)
-            return np.array([p[0] - stand[0], p[1] - stand[1], 0.0])
+            return np.array([p[0] - hand[0], p[1] - hand[1], 0.0])
 
         def raised(sim: Sim) -> np.ndarray:
-            x, y, yaw = sim.robot_base()
-            c_, s_ = np.cos(yaw), np.sin(yaw)
-            return np.array([x + c_ * 0.17 + s_ * 0.22, y + s_ * 0.17 - c_ * 0.22,
-                             self.top + HEAD_Z + 0.1])
+            x, y = sim.from_robot_frame(hand)
+            return np.array([x, y, self.top + HEAD_Z + 0.1])
 
         def above(sim: Sim) -> np.ndarray:
             return self.handle_point(sim, back=0.06) + np.array([0, 0, 0.08])
@@ -206,10 +215,7 @@ class Push(Phase):
     max_steps: int = 120
 
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        x, y, yaw = sim.robot_base()
         world = self.task.handle_point(sim, lead=self.lead, back=0.01)
-        c_, s_ = np.cos(yaw), np.sin(yaw)
-        rel = world - np.array([x, y, 0.0])
-        pos_r = np.array([c_ * rel[0] + s_ * rel[1], -s_ * rel[0] + c_ * rel[1], rel[2]])
+        pos_r = sim.to_robot_frame(world)
         return Command(base=np.zeros(3), tcp={"right": (pos_r, self.rot)}, speed=0.4), \
             self.task.angle(sim) >= self.goal

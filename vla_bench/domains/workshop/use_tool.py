@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 
-from vla_bench.experts.base import Controller
-from vla_bench.control.controller import BASE_SCALE
-from vla_bench.geometry import yaw_matrix
-from vla_bench.geometry import yaw_quat
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
-from vla_bench.experts.base import Command, Expert, Navigate, Phase, PosFn, Reach, grasp_rotation
-from vla_bench.experts.manipulation import REACH, pick_phases
+from vla_bench.experts.base import (
+    BASE_SCALE,
+    Command,
+    Controller,
+    Expert,
+    Navigate,
+    Phase,
+    PosFn,
+    Reach,
+    grasp_rotation,
+)
+from vla_bench.experts.manipulation import pick_phases, stand_for
+from vla_bench.geometry import quat_mul, yaw_matrix, yaw_quat
 from vla_bench.language import Templates
+from vla_bench.monitors import Latch, Monitor
+from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
-from vla_bench.registry import register_task
+from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
@@ -40,11 +50,13 @@ N_BLOCKS = 2  # the named block and a distractor of another colour
 GOAL_DEPTH = (0.02, 0.22)  # m behind the bench's front edge: the strip the hand can reach
 START_DEPTH = (0.44, 0.50)  # where the blocks start: beyond the hand's reach
 _REST_TILT = -float(np.arctan2(FOOT_GAP, TOOL_LENGTH))  # about y: the head end up
+_REST_TILT_QUAT = np.array([np.cos(_REST_TILT / 2), 0.0, np.sin(_REST_TILT / 2), 0.0])
 _BLOCKS = tuple(f"tool_block_{i}" for i in range(N_BLOCKS))
 _TOOL_RGBA = {"rake": (0.85, 0.55, 0.12, 1.0), "hook": (0.25, 0.45, 0.70, 1.0)}
 
 
-@register_task(domain="workshop", family="manipulation", max_episode_steps=450, group="manipulation")
+@register_task(domain="workshop", family="manipulation", max_episode_steps=450,
+               group="manipulation")
 class UseTool(Task):
     """Use the {tool} to pull the {object} within reach.
 
@@ -94,6 +106,19 @@ class UseTool(Task):
         ),
     )
     layout: WorkshopLayout
+
+    def __init__(self, layout: Layout) -> None:
+        super().__init__(layout)
+        # Touches are remembered for the whole episode: a block dragged in by the tool after the
+        # hand once pushed it still fails, and the tool's touch may come long before the goal.
+        self.hand_touch = Latch(lambda s: s.in_contact(s.body_geoms(self.target),
+                                                       s.robot.geom_ids))
+        self.tool_touch = Latch(lambda s: s.in_contact(s.body_geoms(self.target),
+                                                       s.body_geoms(self.tool)))
+
+    def monitors(self) -> Sequence[Monitor]:
+        """Whether the robot, and whether the named tool, ever touched the named block."""
+        return (self.hand_touch, self.tool_touch)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """Two blocks and the two tools (free bodies)."""
@@ -148,17 +173,12 @@ class UseTool(Task):
         for tool, k in zip(TOOLS, slots[N_BLOCKS:], strict=True):
             pos = np.array([self.front + rng.uniform(0.08, 0.12), ys[k],
                             top + GRIP_Z - FOOT_GAP + 0.001])
-            tilt = np.array([np.cos(_REST_TILT / 2), 0.0, np.sin(_REST_TILT / 2), 0.0])
-            quat = np.empty(4)
-            mujoco.mju_mulQuat(quat, yaw_quat(rng.uniform(-0.08, 0.08)), tilt)
-            sim.set_free_pose(tool, pos, quat)
+            sim.set_free_pose(tool, pos, quat_mul(yaw_quat(rng.uniform(-0.08, 0.08)),
+                                                  _REST_TILT_QUAT))
         self.color_of = dict(zip(_BLOCKS, colors, strict=True))
         self.target = _BLOCKS[int(rng.integers(N_BLOCKS))]
         self.tool = TOOLS[int(rng.integers(len(TOOLS)))]
-        self._hand_touched = False
-        self._tool_touched = False
-        base = np.array([center[0] - 0.95 + rng.uniform(-0.1, 0.1), rng.uniform(-0.2, 0.2)])
-        sim.set_robot_base(base, rng.uniform(-0.3, 0.3))
+        self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(
             rng, phrasing, tool=self.tool, object=f"{self.color_of[self.target]} block")
         return self.instruction
@@ -172,16 +192,14 @@ class UseTool(Task):
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Named block in the front strip, dragged by the named tool, never touched by hand."""
-        block = sim.body_geoms(self.target)
-        self._hand_touched |= sim.in_contact(block, sim.robot.geom_ids)
-        self._tool_touched |= sim.in_contact(block, sim.body_geoms(self.tool))
+        hand_touched, tool_touched = self.hand_touch.value, self.tool_touch.value
         in_goal = self._in_goal(sim, self.target)
         other = next(b for b in _BLOCKS if b != self.target)
         fallen = [b for b in (*_BLOCKS, *TOOLS) if sim.body_pos(b)[2] < BENCH_TOP - 0.2]
         failure, reason = True, None
-        if self._hand_touched:
+        if hand_touched:
             reason = "the robot touched the block (use the tool)"
-        elif in_goal and not self._tool_touched:
+        elif in_goal and not tool_touched:
             reason = "the block was moved without the named tool"
         elif self._in_goal(sim, other):
             reason = "the wrong block was pulled in"
@@ -191,7 +209,7 @@ class UseTool(Task):
             failure = False
         depth = float(sim.body_pos(self.target)[0] - self.front)
         return Evaluation(
-            success=in_goal and self._tool_touched and not failure,
+            success=in_goal and tool_touched and not failure,
             failure=failure, failure_reason=reason, task_cost=float(bool(fallen)),
             progress={"block_depth_m": depth},
         )
@@ -218,10 +236,9 @@ class UseTool(Task):
             # in the hand as the arm changes height, so the hand is steered by the head's error.
             return lambda s: s.tcp("right") + np.clip(goal(s) - head(s), -0.05, 0.05)
 
-        def stand(s: Sim) -> np.ndarray:
+        def stand(s: Sim) -> np.ndarray:  # the hand where it puts the head behind the block
             g = behind(0.0)(s)
-            tcp_goal = g - (head(s) - s.tcp("right"))
-            return np.array([tcp_goal[0] - REACH[0], tcp_goal[1] - REACH[1], 0.0])
+            return stand_for(g - (head(s) - s.tcp("right")), s)
 
         return Expert(pick_phases(tool, 0.0, grasp_back=0.0) + [
             Navigate(stand, tol=0.03, speed=0.6),
@@ -246,10 +263,14 @@ class PullBack(Phase):
     _hold: np.ndarray | None = None
     _z0: float = 0.0
 
+    def reset(self) -> None:
+        """Take the hand's hold afresh at the next start."""
+        self._hold, self._z0 = None, 0.0
+
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        x, y, yaw = sim.robot_base()
+        yaw = sim.robot_base()[2]
         if self._hold is None:
-            self._hold = yaw_matrix(yaw).T @ (sim.tcp("right") - np.array([x, y, 0.0]))
+            self._hold = sim.to_robot_frame(sim.tcp("right"))
             self._z0 = float(self._hold[2])
         # The drag pitches the tool in the hand and lifts the head: the hand follows the head's
         # height error, but no lower than the foot's gap (the foot would lever the head up).

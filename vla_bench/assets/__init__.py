@@ -2,7 +2,8 @@
 
 Robots come from the ``robosuite-models`` wheel (installed offline; located with
 ``importlib.util.find_spec`` because importing the package pulls in robosuite). Our own leaf
-assets live in ``vla_bench/_assets`` (the repository's ``assets/`` folder, packaged).
+assets are package data next to this module (``vla_bench/assets/<kind>/<name>/…``), so a wheel
+install finds them in ``site-packages`` exactly as a source checkout does.
 """
 
 from __future__ import annotations
@@ -10,13 +11,25 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from vla_bench.errors import AssetError
 
-ASSET_ROOT = Path(__file__).resolve().parent.parent / "assets"
+# The package folder itself: the data files sit beside this ``__init__.py`` (a plain directory
+# on disk, which MuJoCo needs for ``<include>``/mesh paths; zip imports are not supported).
+ASSET_ROOT = Path(__file__).resolve().parent
+
+
+def asset_files() -> Iterator[Path]:
+    """Every leaf asset file we ship, sorted (not this module's Python code or its caches)."""
+    for path in sorted(ASSET_ROOT.rglob("*")):
+        rel = path.relative_to(ASSET_ROOT)
+        if (path.is_file() and path.suffix not in (".py", ".pyc")
+                and not any(part.startswith((".", "__")) for part in rel.parts)):
+            yield path
 
 
 def robosuite_models_dir() -> Path:
@@ -39,12 +52,11 @@ def robot_xml(name: str) -> Path:
 
 
 def leaf_asset(*parts: str) -> Path:
-    """Path of one of our own leaf assets (``assets/<parts…>``)."""
-    for root in (ASSET_ROOT, Path(__file__).resolve().parent / "_assets"):
-        path = root.joinpath(*parts)
-        if path.exists():
-            return path
-    raise AssetError(f"asset {'/'.join(parts)} not found under {ASSET_ROOT}")
+    """Path of one of our own leaf assets (``vla_bench/assets/<parts…>``)."""
+    path = ASSET_ROOT.joinpath(*parts)
+    if not path.is_file():
+        raise AssetError(f"asset {'/'.join(parts)} not found under {ASSET_ROOT}")
+    return path
 
 
 def cache_dir() -> Path:
