@@ -84,30 +84,19 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         split: str = "train",
         **unknown: Any,
     ) -> None:
-        if unknown:
-            valid = [p for p in inspect.signature(VLAEnv.__init__).parameters if p not in
-                     ("self", "unknown")]
-            bad = next(iter(unknown))
-            close = difflib.get_close_matches(bad, valid, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"unknown argument {bad!r}.{hint} Valid: {', '.join(valid)}")
-        self._check_args(control_mode, cameras, image_size, phrasing, render_mode, mesh_keep)
-        if split not in cv.SPLITS:
-            raise UnknownNameError("split", split, cv.SPLITS)
+        _reject_unknown(unknown)
+        self._check_args(control_mode, cameras, image_size, phrasing, render_mode, mesh_keep,
+                         split)
         self.split = split
-        if split == "unseen_phrasings":
-            phrasing = "test"
-        self.randomization = Randomization.from_mapping(randomize)
-        entries = [find_task(t, domain) for t in tasks]
-        if task is not None:
-            entries = [find_task(task, domain)] if task in [e.name for e in entries] else \
-                _raise(UnknownNameError("task", task, [e.name for e in entries]))
-        self.domain, self.control_mode, self.phrasing = domain, control_mode, phrasing
+        self.domain, self.control_mode = domain, control_mode
+        self.phrasing = "test" if split == "unseen_phrasings" else phrasing
         self.render_mode = render_mode
         self.cameras = tuple(cameras)
         self.image_size = (int(image_size[0]), int(image_size[1]))
+        self.randomization = Randomization.from_mapping(randomize)
         self.robot_model = get_robot(robot)
         floating = control_mode == "joint_pos"
+        entries = _select_tasks(domain, tasks, task)
 
         self.layout = make_layout(domain)
         self.layout.held_out = split == "unseen_layouts"
@@ -191,7 +180,10 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
 
     @staticmethod
     def _check_args(control_mode: str, cameras: Sequence[str], image_size: Sequence[int],
-                    phrasing: str, render_mode: str | None, mesh_keep: float) -> None:
+                    phrasing: str, render_mode: str | None, mesh_keep: float, split: str
+                    ) -> None:
+        if split not in cv.SPLITS:
+            raise UnknownNameError("split", split, cv.SPLITS)
         if control_mode not in cv.CONTROL_MODES:
             raise UnknownNameError("control_mode", control_mode, cv.CONTROL_MODES)
         if isinstance(cameras, str):
@@ -518,5 +510,23 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                 "violation": dist < limit}
 
 
-def _raise(exc: Exception) -> Any:
-    raise exc
+def _reject_unknown(unknown: dict[str, Any]) -> None:
+    """A misspelt keyword names the closest valid one."""
+    if not unknown:
+        return
+    valid = [p for p in inspect.signature(VLAEnv.__init__).parameters
+             if p not in ("self", "unknown")]
+    bad = next(iter(unknown))
+    close = difflib.get_close_matches(bad, valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"unknown argument {bad!r}.{hint} Valid: {', '.join(valid)}")
+
+
+def _select_tasks(domain: str, tasks: Sequence[str], task: str | None) -> list[TaskEntry]:
+    """The registry entries this env samples from (``task`` pins one of ``tasks``)."""
+    entries = [find_task(t, domain) for t in tasks]
+    if task is None:
+        return entries
+    if task not in [e.name for e in entries]:
+        raise UnknownNameError("task", task, [e.name for e in entries])
+    return [find_task(task, domain)]

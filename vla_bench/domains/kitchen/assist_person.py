@@ -10,10 +10,9 @@ import numpy as np
 
 from vla_bench.domains.kitchen.layout import KitchenLayout
 from vla_bench.domains.kitchen.pick_and_place import (
-    HELD_OUT_KIND,
     KINDS,
-    TRAIN_KINDS,
     build_object_pool,
+    deal_objects,
 )
 from vla_bench.experts.base import (
     Command,
@@ -109,14 +108,7 @@ class AssistPerson(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Objects on the counter, the person standing in the room with a hand held out."""
-        colors = props.color_pool(self.held_out_objects)
-        c1, c2 = (str(x) for x in rng.choice(colors, 2, replace=False))
-        if self.held_out_objects:
-            k1, k2 = HELD_OUT_KIND, str(rng.choice(TRAIN_KINDS))
-        else:
-            k1, k2 = (str(x) for x in rng.choice(TRAIN_KINDS, 2, replace=False))
-        combos = [(k1, c1), (k1, c2), (k2, c1)]
-        self.objects = [self.pool[k1][0], self.pool[k1][1], self.pool[k2][0]]
+        self.objects, combos = deal_objects(self.pool, rng, self.held_out_objects)
         self.kind_of = {o: k for o, (k, _) in zip(self.objects, combos, strict=True)}
 
         center, top = self.layout.counter_top(sim)

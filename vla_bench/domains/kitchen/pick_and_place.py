@@ -61,6 +61,23 @@ _PARK = np.array([30.0, 0.0, 60.0])  # behind the back wall, floating (gravity-c
 _SETTLE_SPEED = 0.05  # m/s: an object slower than this is resting
 
 
+def deal_objects(pool: dict[str, list[str]], rng: np.random.Generator, held_out: bool
+                 ) -> tuple[list[str], list[tuple[str, str]]]:
+    """Three pool objects that only kind *and* colour together tell apart.
+
+    Two colours ``c1, c2`` and two kinds ``k1, k2`` give ``(k1, c1), (k1, c2), (k2, c1)``: the
+    noun alone or the colour alone leaves two candidates. Returns the bodies and their
+    ``(kind, colour)``. ``held_out`` (the ``unseen_objects`` split) makes ``k1`` the held-out kind.
+    """
+    colors = props.color_pool(held_out)
+    c1, c2 = (str(x) for x in rng.choice(colors, 2, replace=False))
+    if held_out:
+        k1, k2 = HELD_OUT_KIND, str(rng.choice(TRAIN_KINDS))
+    else:
+        k1, k2 = (str(x) for x in rng.choice(TRAIN_KINDS, 2, replace=False))
+    return [pool[k1][0], pool[k1][1], pool[k2][0]], [(k1, c1), (k1, c2), (k2, c1)]
+
+
 def build_object_pool(spec: mujoco.MjSpec, prefix: str, copies: int) -> dict[str, list[str]]:
     """``copies`` free bodies ``<prefix>_<kind>_<i>`` of every kind in :data:`KINDS`, parked.
 
@@ -171,14 +188,7 @@ class PickAndPlace(Task):
     # -- episode -----------------------------------------------------------------------------
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Draw objects/surfaces, deal them into counter slots, pick the goal."""
-        colors = props.color_pool(self.held_out_objects)
-        c1, c2 = (str(x) for x in rng.choice(colors, 2, replace=False))
-        if self.held_out_objects:
-            k1, k2 = HELD_OUT_KIND, str(rng.choice(TRAIN_KINDS))
-        else:
-            k1, k2 = (str(x) for x in rng.choice(TRAIN_KINDS, 2, replace=False))
-        combos = [(k1, c1), (k1, c2), (k2, c1)]
-        self.objects = [self.pool[k1][0], self.pool[k1][1], self.pool[k2][0]]
+        self.objects, combos = deal_objects(self.pool, rng, self.held_out_objects)
         self.kind_of = {o: k for o, (k, _) in zip(self.objects, combos, strict=True)}
         surfaces = [str(s) for s in rng.permutation(list(SURFACES))[:N_SURFACES]]
         self.surfaces = [f"pnp_{s}" for s in surfaces]
