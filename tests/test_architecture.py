@@ -12,7 +12,7 @@ import pytest
 
 import vla_bench
 from vla_bench import registry
-from vla_bench.robots import get_robot
+from vla_bench.robots import ROBOTS, get_robot
 
 PKG = Path(vla_bench.__file__).parent
 TASK_CODE = sorted((PKG / "domains").rglob("*.py")) + [PKG / "humans.py"]
@@ -56,7 +56,7 @@ def test_contact_bits_allocated_in_conventions() -> None:
 
 
 def test_no_robot_joint_names_outside_robots() -> None:
-    names = {j for r in ("g1", "h1") for j in get_robot(r).body_joints} | {"ankle"}
+    names = {j for r in ROBOTS for j in get_robot(r).body_joints} | {"ankle"}
     for path in _py_files():
         if "robots" in path.relative_to(PKG).parts:
             continue

@@ -55,7 +55,7 @@ def make_record(seed: int = 0, *, env_id: str = "VLA-Office-GoToPrinter-v1",
                        {"episode": confidence, "mean": confidence, "final": confidence,
                         "n": steps}),
         "latency_ms": {"median": latency_median, "p95": 2 * latency_median,
-                       "mean": latency_median},
+                       "mean": latency_median, "n_calls": steps},
         "social": social, "wall_time_s": 0.5, "video": video,
     }
 
@@ -308,7 +308,9 @@ def test_compute_parameters_and_latency() -> None:
     assert out["parameters"] == 1234
     assert out["latency_ms"]["median"] == 2.0
     assert out["latency_ms"]["p95"] == pytest.approx(np.percentile([2.0, 6.0, 4.0], 95))
+    # One policy call per step here (no chunks): the per-call mean.
     assert out["latency_ms"]["mean"] == pytest.approx((10 + 90 + 40) / 60)
+    assert out["latency_ms"]["n_calls"] == 60
     assert m.compute_metrics(recs, {})["parameters"] is None
 
 
@@ -374,7 +376,10 @@ def test_compare_with_traditional() -> None:
     path = out["metrics"]["path_length_m_both_solved"]
     assert (path["policy"], path["traditional"], path["verdict"]) == (2.0, 2.0, "tie")
     assert out["metrics"]["time_to_success_s_both_solved"]["policy"] == pytest.approx(1.0)
-    assert out["metrics"]["execution_time_s"]["policy"] == pytest.approx(440 / 4 / cv.CONTROL_HZ)
+    # Execution time over the shared successes (seeds 0 and 1), not the policy's 200-step
+    # failures: (30 + 10)/2 steps vs the expert's 20.
+    assert out["metrics"]["execution_time_s"]["policy"] == pytest.approx(20 / cv.CONTROL_HZ)
+    assert out["metrics"]["execution_time_s"]["verdict"] == "tie"
     assert [r["role"] for r in out["tradeoff"]] == ["policy", "traditional"]
     assert out["tradeoff"][1]["spl_path"] == 1.0  # the expert against itself
     assert "development_time" in out["not_measured"]

@@ -28,6 +28,7 @@ from vla_bench.evaluation.perturbations import language as lang
 from vla_bench.evaluation.perturbations.depth import INVALID_DEPTH
 from vla_bench.evaluation.perturbations.physical import PUSH_STEPS, free_objects
 from vla_bench.evaluation.perturbations.visual import CAMERA_SHIFT, CAMERA_TURN, camera_ids
+from vla_bench.language import Templates
 from vla_bench.registry import TASKS
 
 OFFICE = "VLA-Office-GoToPrinter-v1"
@@ -334,7 +335,7 @@ def test_language_outputs_stay_valid() -> None:
     rng = np.random.default_rng(0)
     for templates, text in _all_instructions():
         outs = [lang.paraphrase(text, templates, 1.0, rng),
-                lang.substitute_synonyms(text, 1.0, rng),
+                lang.synonyms_keeping_slots(text, templates, 1.0, rng),
                 lang.add_typos(text, 0.5, rng), lang.add_distractor_clauses(text, 3, rng)]
         for out in outs:
             assert set(out) <= cv.INSTRUCTION_CHARSET and 0 < len(out) <= cv.INSTRUCTION_MAX_LENGTH
@@ -376,6 +377,134 @@ def test_synonyms_rate_and_targets() -> None:
     assert lang.substitute_synonyms(text, 0.0, rng) == text
     kept = np.mean([lang.substitute_synonyms("place", 0.25, rng) == "place" for _ in range(2000)])
     assert abs(kept - 0.75) < 0.04
+
+
+# Representative values of the goal slots the tasks fill (colours, objects, places, ...),
+# including values that hold words of the synonym table ("place mat", "cutting board", "red
+# plank", "far side"). A slot name not listed here gets the colours and the tricky values.
+_COLOURS = ("red", "green", "yellow", "blue", "orange", "purple", "white", "black")
+_TRICKY = ("place mat", "cutting board", "red plank", "far side", "container", "fridge")
+SLOT_VALUES: dict[str, tuple[str, ...]] = {
+    "object": ("red cube", "blue can", "green box", "orange tin", "yellow block", "ball",
+               "backpack", "bucket"),
+    "surface": ("plate", "tray", "place mat", "cutting board"),
+    "tool": ("rake", "hook"),
+    "vegetable": ("cucumber", "carrot", "eggplant", "daikon", "zucchini", "pepper"),
+    "hole": ("left hole", "middle hole", "right hole", "hole with the red ring"),
+    "part": ("red round peg", "blue peg", "green square peg", "red plank", "yellow plank"),
+    "papers": ("the papers", "all the papers", "the red papers"),
+    "place": ("printer", "water cooler", "plant", "filing cabinet", "bookcase"),
+}
+
+
+def _filled(templates: Any, template: str, rng: np.random.Generator
+            ) -> tuple[str, dict[str, str]]:
+    """The template with each slot given a representative value, capitalised like a task's."""
+    slots = {}
+    for name in sorted(templates.slots):
+        pool = SLOT_VALUES.get(name, _COLOURS + _TRICKY)
+        slots[name] = str(pool[int(rng.integers(len(pool)))])
+    text = template.format(**slots)
+    return text[:1].upper() + text[1:], slots
+
+
+def test_synonyms_keep_every_goal_slot() -> None:
+    """Every template of every registered task, every level, many seeds: each goal slot value
+    is still in the perturbed instruction, verbatim."""
+    checked = swapped = 0
+    for entry in TASKS:
+        templates = entry.load().templates
+        for template in templates.train + templates.test:
+            for seed in range(12):
+                rng = np.random.default_rng(seed)
+                text, slots = _filled(templates, template, rng)
+                for level in AXES["synonyms"].levels:
+                    out = lang.synonyms_keeping_slots(text, templates, level, rng)
+                    for name, value in slots.items():
+                        assert value in out, (entry.name, name, text, out)
+                    assert set(out) <= cv.INSTRUCTION_CHARSET
+                    assert 0 < len(out) <= cv.INSTRUCTION_MAX_LENGTH
+                    checked += 1
+                    swapped += out != text
+    assert checked > 1000 and swapped > checked / 3  # the axis still rewrites most of them
+
+
+def test_slot_protection_is_what_keeps_the_goal() -> None:
+    """Without the slot spans, a goal value holding a table word would be swapped."""
+    templates = Templates(train=("open the {appliance} and pull the door",),
+                          test=("could you open the {appliance}",))
+    text = "Open the fridge and pull the door"
+    rng = np.random.default_rng(0)
+    assert "fridge" not in lang.substitute_synonyms(text, 1.0, rng, keep=())
+    assert lang.slot_spans(text, templates) == [(9, 15)]
+    assert lang.synonyms_keeping_slots(text, templates, 1.0, rng) == \
+        "Open the fridge and tug the door"
+    assert lang.slot_spans("Dance a jig", templates) == []
+    # a slot used twice (a back-reference in the pattern) is kept at both places
+    twice = Templates(train=("put {a} on the fridge, then {a} in the fridge",), test=("{a}",))
+    text = "Put fridge on the fridge, then fridge in the fridge"
+    assert lang.slot_spans(text, twice) == [(4, 10), (31, 37)]
+    out = lang.synonyms_keeping_slots(text, twice, 1.0, rng)
+    assert re.fullmatch("(Set|Place) fridge on the refrigerator, then fridge in the "
+                        "refrigerator", out), out
+    assert lang.slot_values(text, twice) == {"a": "fridge"}
+
+
+# (source text, phrase the synonyms axis must never produce from it): swaps that change what
+# is asked. The first four are the reported ones.
+KNOWN_BAD = (
+    ("Drive the screw in the left hole all the way in", "hammer the screw"),
+    ("Take our guest to the printer", "grab our guest"),
+    ("Find the printer, then stay put in front of it", "remain place"),
+    ("With the blade, split the carrot into two pieces", "inside two pieces"),
+    ("With the blade, split the carrot into two pieces", "in two pieces"),
+    ("Hold the red plank in place so your colleague can work on it", "in set"),
+    ("Hold the red plank in place so your colleague can work on it", "in put"),
+    ("Give the bolt a turn with the wrench", "a rotate"),
+    ("Retrieve the stapler from inside the drawer", "from into"),
+    ("Retrieve the stapler from inside the drawer", "from in the"),
+    ("Walk the visitor to the printer", "stroll the visitor"),
+    ("Take the rough stony lane to the other end", "grab the rough"),
+    ("Put the red pen away in the pen cup", "set the red pen away"),
+    ("Put the red pen away in the pen cup", "place the red pen away"),
+    ("Cut into the carrot with the knife", "cut in the"),
+    ("Find your way to the plant, then hold still", "locate your way"),
+    ("Without bumping into the red box, get around it", "bumping in the"),
+    ("Without bumping into the red box, get around it", "bumping inside the"),
+    ("Could you wait for me next to the printer", "stay for me"),
+    ("Knock on the door", "hit on the door"),
+    ("Turn left at the plant and stop", "rotate left"),
+    ("Turn on the lamp", "rotate on"),
+    ("Continue walking to the flag", "keep going walking"),
+    ("Walk around the red box and keep walking", "stroll walking"),
+    ("Drive the nail into the board", "plank"),
+    ("Cross the rocky terrain", "stony"),
+    ("Cross the uneven terrain", "bumpy"),
+)
+
+
+def test_known_bad_swaps_never_happen() -> None:
+    rng = np.random.default_rng(4)
+    for text, bad in KNOWN_BAD:
+        outs = {lang.substitute_synonyms(text, level, rng)
+                for level in AXES["synonyms"].levels for _ in range(40)}
+        assert not any(bad in out.lower() for out in outs), (text, bad, outs)
+    # the same sentences still get their meaning-preserving swaps
+    assert lang.substitute_synonyms("Find the printer, then stay put in front of it", 1.0,
+                                    np.random.default_rng(0)) in {
+        f"Locate the printer, then {s} in front of it" for s in ("stay still", "remain still")}
+    assert lang.substitute_synonyms("Use the hammer to drive the nail", 1.0,
+                                    np.random.default_rng(0)).endswith(
+        ("hammer the nail", "sink the nail"))
+
+
+def test_synonym_table_is_well_formed() -> None:
+    phrases = [rule.phrase for rule in lang.SYNONYMS]
+    assert len(phrases) == len(set(phrases))
+    for rule in lang.SYNONYMS:
+        assert rule.phrase == rule.phrase.lower() and rule.phrase not in rule.alternatives
+        assert all(set(alt) <= cv.INSTRUCTION_CHARSET for alt in rule.alternatives)
+        assert not set(rule.phrase.split()) & set(_COLOURS), rule  # never a colour
 
 
 def _levenshtein(a: str, b: str) -> int:

@@ -10,11 +10,15 @@ import numpy as np
 import pytest
 
 from vla_bench.errors import ConfigError, UnknownNameError, VlaBenchError
+from vla_bench.evaluation.episode import policy_spec
 from vla_bench.policies import (
     Policy,
     PolicyError,
     PolicyOutput,
+    PolicySpec,
     as_output,
+    is_privileged,
+    is_privileged_target,
     list_policies,
     make_policy,
     register_policy,
@@ -42,6 +46,7 @@ def make_hold(**kwargs):
 @pytest.fixture
 def clean_registry(monkeypatch):
     monkeypatch.setattr(reg, "_REGISTRY", dict(reg._REGISTRY))
+    monkeypatch.setattr(reg, "_PRIVILEGED", set(reg._PRIVILEGED))
     return reg._REGISTRY
 
 
@@ -131,8 +136,11 @@ def test_policy_output_chunk_and_confidence():
 
 
 def _bound(policy, env, seed: int):
+    """What the runner does at the start of an episode."""
     obs, _ = env.reset(seed=seed)
-    policy.bind(env)
+    policy.setup(policy_spec(env))
+    if is_privileged(policy):
+        policy.bind(env)
     if hasattr(policy, "seed"):
         policy.seed(seed)
     policy.reset(obs["instruction"])
@@ -166,7 +174,7 @@ def test_builtins_random_is_seeded_noop_holds_expert_solves(env_cache):
     assert np.all(np.delete(action, [grip, layout.index("left_gripper")]) == 0)
 
     expert = make_policy("scripted")
-    assert getattr(expert, "privileged", False)
+    assert is_privileged(expert) and not is_privileged(rand) and not is_privileged(noop)
     obs = _bound(expert, env, 100000)
     for _ in range(env.unwrapped.task.max_episode_steps):
         obs, _, terminated, truncated, info = env.step(expert.act(obs))
@@ -175,8 +183,87 @@ def test_builtins_random_is_seeded_noop_holds_expert_solves(env_cache):
     assert info["is_success"]
 
 
-def test_builtins_need_bind_first():
-    with pytest.raises(ConfigError, match="bind"):
+def test_builtins_need_setup_first():
+    with pytest.raises(ConfigError, match="set up"):
         make_policy("noop").act({})
+    from vla_bench.policies.builtin import ExpertPolicy
+
+    expert = ExpertPolicy()  # built from the class, not the registry: never bound
+    assert not is_privileged(expert)
+    with pytest.raises(ConfigError, match="privileged"):
+        expert.act({})
     with pytest.raises(ConfigError, match="scale"):
         make_policy("random", scale=2.0)
+
+
+def test_privilege_is_registered_not_self_declared(clean_registry, monkeypatch):
+    class Claims(_Hold):
+        privileged = True  # says so itself: does not count
+
+    _fake_module(monkeypatch, "claims_mod", Claims=Claims, make=make_hold)
+    register_policy("claims", "claims_mod:Claims")
+    assert not is_privileged(make_policy("claims"))
+    assert not is_privileged_target(resolve_target("claims"))
+    register_policy("ref_ctrl", "claims_mod:make", privileged=True)
+    assert is_privileged_target("claims_mod:make") and is_privileged(make_policy("ref_ctrl"))
+    assert not is_privileged(make_policy("claims_mod:Claims"))
+    assert is_privileged_target(resolve_target("expert"))
+    # An entry point cannot make itself privileged either.
+    ep = importlib.metadata.EntryPoint(name="ep_claims", value="claims_mod:Claims",
+                                       group="vla_bench.policies")
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda **kw: [ep])
+    assert not is_privileged(make_policy("ep_claims"))
+
+
+def test_privilege_is_by_identity_not_equality():
+    expert = make_policy("expert")
+
+    class LooksEqual(_Hold):
+        def __eq__(self, other):
+            return True
+
+        def __hash__(self):
+            return hash(expert)
+
+    assert is_privileged(expert) and not is_privileged(LooksEqual())
+    assert not is_privileged(make_policy("expert").__class__())  # same class, not registry-built
+
+
+def test_policy_spec_has_layouts_intrinsics_and_robot_relative_extrinsics(env_cache):
+    env = env_cache(NAV_ID, cameras=("head", "wrist_right"), image_size=(48, 64))
+    base = env.unwrapped
+    specs, worlds, poses = [], [], []
+    for seed in (0, 1):
+        _, info = env.reset(seed=seed)
+        specs.append(policy_spec(env))
+        worlds.append(np.asarray(info["cameras"]["head"]["extrinsics"]))
+        mat = base.data.xmat[base.handles.pelvis_body].reshape(3, 3)
+        xy = base.data.xpos[base.handles.pelvis_body][:2]
+        poses.append((xy.copy(), float(np.arctan2(mat[1, 0], mat[0, 0]))))
+    spec = specs[1]
+    assert isinstance(spec, PolicySpec) and spec.action_layout == tuple(base.action_layout)
+    assert spec.action_shape == env.action_space.shape and spec.control_hz == 20.0
+    assert spec.state_layout == tuple(base.state_layout)
+    assert [c.name for c in spec.cameras] == ["head", "wrist_right"]
+    assert [c.rgb_key for c in spec.cameras] == ["rgb", "rgb_wrist_right"]
+    head = spec.cameras[0]
+    assert (head.height, head.width) == (48, 64)
+    np.testing.assert_allclose(head.intrinsics, info["cameras"]["head"]["intrinsics"])
+    for sp, world, (xy, yaw) in zip(specs, worlds, poses, strict=True):
+        # robot -> world by the pelvis pose gives back the world extrinsics exactly.
+        c, s_ = np.cos(yaw), np.sin(yaw)
+        robot_to_world = np.eye(4)
+        robot_to_world[:3, :3] = [[c, -s_, 0.0], [s_, c, 0.0], [0.0, 0.0, 1.0]]
+        robot_to_world[:2, 3] = xy
+        np.testing.assert_allclose(robot_to_world @ np.asarray(sp.cameras[0].extrinsics), world,
+                                   atol=1e-9)
+    # The robot stands elsewhere in the two episodes; its camera sits where it did on it.
+    assert not np.allclose(worlds[0][:3, 3], worlds[1][:3, 3], atol=1e-2)
+    np.testing.assert_allclose(specs[0].cameras[0].extrinsics, specs[1].cameras[0].extrinsics,
+                               atol=2e-3)
+    # Nothing in a spec is an env, a model or a callable.
+    for cam in spec.cameras:
+        for value in vars(cam).values():
+            assert isinstance(value, (str, int, tuple))
+    for value in vars(spec).values():
+        assert isinstance(value, (str, int, float, tuple))

@@ -133,6 +133,25 @@ def test_reports_without_baseline_or_confidence(tmp_path: Path) -> None:
         "(safety_violations = 6 > 5)"]
 
 
+@pytest.mark.parametrize("config, flag, row, words", [
+    ({"privileged": True, "policy": {"name": "expert", "privileged": True}}, True, "yes",
+     "[PRIVILEGED]"),
+    ({"privileged": False, "policy": {"name": "tiny_vla"}}, False, "no", "[not privileged]"),
+    ({"policy": {"name": "tiny_vla", "privileged": True}}, True, "yes", "[PRIVILEGED]"),
+    ({"policy": "random"}, None, "not recorded", "Privilege not recorded"),
+])
+def test_privileged_is_shown_prominently(tmp_path: Path, config: dict, flag: bool | None,
+                                         row: str, words: str) -> None:
+    recs = [make_record(s, success=s % 2 == 0) for s in range(2)]
+    paths = report.write_reports(tmp_path, recs, config)
+    agg = json.loads(paths["aggregate"].read_text())
+    assert agg["privileged"] is flag and list(agg)[:2] == ["schema", "privileged"]
+    md = paths["markdown"].read_text()
+    assert f"| Privileged | {row} |" in md
+    assert words in md.split("## Failure reasons")[0]  # the title or the summary
+    assert words in paths["html"].read_text().split("Failure reasons")[0]
+
+
 def test_json_clean_numpy_and_non_finite() -> None:
     import numpy as np
 

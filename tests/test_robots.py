@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CONTROL_MODES, TASK_IDS, make_env, seeded_actions
+from helpers import CONTROL_MODES, KITCHEN_TASK_ID, TASK_IDS, make_env, robot_params, seeded_actions
 
 import vla_bench
+from vla_bench.conventions import CONTROL_DT
 from vla_bench.robots import ROBOTS
 
 
@@ -59,3 +60,29 @@ def test_same_task_different_robot_layouts() -> None:
     finally:
         g1.close()
         h1.close()
+
+
+@pytest.mark.parametrize("robot", robot_params())
+def test_default_servos_hold_home_pose_in_joint_pos(robot: str) -> None:
+    """On a flat floor the joint servos alone (no gravity compensation) keep the home pose
+    standing for 5 s: pelvis height steady, torso within 5° of upright. Not a balance
+    controller: a push, a slope or a stone can still topple the robot."""
+    env = make_env(KITCHEN_TASK_ID, robot=robot, control_mode="joint_pos", cameras=())
+    try:
+        env.reset(seed=0)
+        u = env.unwrapped
+        h = u.handles
+        lo, hi = h.joint_range[:, 0], h.joint_range[:, 1]
+        hold = np.concatenate([2.0 * (h.home_qpos - lo) / (hi - lo) - 1.0, [-1.0, -1.0]])
+        heights, tilts = [], []
+        for _ in range(round(5.0 / CONTROL_DT)):
+            _, _, terminated, _, info = env.step(hold.astype(np.float32))
+            assert info["safety"]["fall"] == 0.0 and not terminated
+            heights.append(float(u.data.xpos[h.pelvis_body][2]))
+            tilts.append(float(np.degrees(np.arccos(min(1.0, u.data.xmat[h.torso_body][8])))))
+        settled = heights[round(1.0 / CONTROL_DT):]
+        assert max(settled) - min(settled) < 0.01, f"{robot}: pelvis height drifts {settled}"
+        assert max(tilts) < 5.0, f"{robot}: torso tilts {max(tilts):.1f}°"
+        assert np.abs(u.data.qpos[h.qpos_adr] - h.home_qpos).max() < 0.1
+    finally:
+        env.close()

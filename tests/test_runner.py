@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,9 +41,8 @@ TESTS_DIR = Path(__file__).resolve().parent
 class _Base:
     cameras = ()
 
-    def bind(self, env):
-        self.shape = env.action_space.shape
-        self.env = env
+    def setup(self, spec):
+        self.shape = spec.action_shape
 
     def reset(self, instruction):
         self.t = 0
@@ -99,7 +99,6 @@ class Diverge(_Base):
     """Privileged saboteur: blows up the state so MuJoCo reports a divergence."""
 
     def bind(self, env):
-        super().bind(env)
         env.unwrapped.data.qvel[:] = 1e12
 
 
@@ -110,13 +109,131 @@ class BreakEnv(_Base):
         self.episode_seed = seed
 
     def bind(self, env):
-        super().bind(env)
         self._base = env.unwrapped
 
     def act(self, obs):
         if self.episode_seed == 100000:
             self._base.controller = None
         return super().act(obs)
+
+
+class Snoop(_Base):
+    """Tries every route it is handed to the env, ``expert_action`` and ``info``, and notes
+    what it finds. It even claims to be privileged: the claim must not count."""
+
+    privileged = True
+    found: list[tuple[str, str]] = []  # class-level: these runs are serial, in this process
+    bound = 0
+
+    def bind(self, env):
+        Snoop.bound += 1
+        self._look(env, "bind")
+
+    def setup(self, spec):
+        super().setup(spec)
+        self._look(spec, "setup")
+
+    def seed(self, seed):
+        self._look(seed, "seed")
+
+    def reset(self, instruction):
+        super().reset(instruction)
+        self._look(instruction, "reset")
+
+    def act(self, obs):
+        self._look(obs, "act")
+        return super().act(obs)
+
+    def episode_confidence(self):
+        return None
+
+    def _look(self, obj, route, depth=0, seen=None):
+        import gymnasium as gym
+
+        from vla_bench import conventions as cv
+
+        seen = set() if seen is None else seen
+        if depth > 5 or id(obj) in seen:
+            return
+        seen.add(id(obj))
+        kind = type(obj).__module__
+        if isinstance(obj, gym.Env) or kind.startswith("mujoco") or callable(obj):
+            Snoop.found.append((route, f"a {type(obj).__name__}"))
+            return
+        for attr in ("unwrapped", "expert_action", "env", "_env", "sim", "model"):
+            if getattr(obj, attr, None) is not None:
+                Snoop.found.append((route, f".{attr}"))
+        if isinstance(obj, dict):
+            info_keys = {cv.INFO_SUCCESS, cv.INFO_TASK, cv.INFO_SAFETY, cv.INFO_CAMERAS,
+                         "progress", "elapsed_steps"}
+            Snoop.found += [(route, f"[{k!r}]") for k in obj if k in info_keys]
+            children = list(obj.values())
+        elif isinstance(obj, (list, tuple)):
+            children = list(obj)
+        elif isinstance(obj, np.ndarray):
+            children = list(obj.ravel()) if obj.dtype == object else []
+        elif hasattr(obj, "__dict__"):
+            children = list(vars(obj).values())
+        else:
+            children = []
+        for child in children:
+            self._look(child, route, depth + 1, seen)
+
+
+class Gamer(_Base):
+    """Privileged only to get mixed outcomes: solves even seeds with the expert and idles on odd
+    ones. It reports 0.5 with every action and, once the episode is over, the outcome."""
+
+    def seed(self, seed):
+        self.episode_seed = seed
+
+    def bind(self, env):
+        self._env = env.unwrapped
+
+    def act(self, obs):
+        from vla_bench.policies import PolicyOutput
+
+        solve = self.episode_seed % 2 == 0
+        action = self._env.expert_action() if solve else np.zeros(self.shape, np.float32)
+        return PolicyOutput(action=np.asarray(action, np.float32), confidence=0.5)
+
+    def episode_confidence(self):
+        return 1.0 if self.episode_seed % 2 == 0 else 0.0
+
+
+class HookFails(_Base):
+    """Privileged: the expert's actions (a success), then a post-episode hook that raises or
+    hangs."""
+
+    def __init__(self, mode: str = "raise"):
+        self.mode = mode
+
+    def bind(self, env):
+        self._env = env.unwrapped
+
+    def act(self, obs):
+        return np.asarray(self._env.expert_action(), np.float32)
+
+    def episode_confidence(self):
+        if self.mode == "raise":
+            raise RuntimeError("hook broke")
+        time.sleep(5.0)
+
+
+@pytest.fixture
+def privileged(monkeypatch):
+    """``privileged(target)``: register a test policy as privileged for this test only."""
+    from vla_bench.policies import registry as reg
+
+    monkeypatch.setattr(reg, "_REGISTRY", dict(reg._REGISTRY))
+    monkeypatch.setattr(reg, "_PRIVILEGED", set(reg._PRIVILEGED))
+
+    def register(target):
+        name = f"test-{getattr(target, '__name__', 'policy').lower()}"
+        reg.register_policy(name, target, privileged=True)
+        return target
+
+    return register
 
 
 def _run(policy, out, **kw):
@@ -172,6 +289,7 @@ def test_expert_records_follow_the_schema(tmp_path):
         assert set(rec["safety_steps"]) >= {"collision", "fall", "human_proximity"}
     config = json.loads((tmp_path / "run_config.json").read_text())
     assert config["policy"]["privileged"] is True and config["policy"]["num_parameters"] == 0
+    assert config["privileged"] is True
     assert config["env_kwargs"]["cameras"] == []  # the built-ins need no images
     again = _run("expert", tmp_path, tasks=[NAV, TREE], episodes_per_task=1)
     assert again.new == 0 and again.skipped == 2
@@ -253,7 +371,9 @@ def test_invalid_action_is_a_policy_error(tmp_path):
     assert rec["steps"] == 0 and rec["latency_ms"] is not None
 
 
-def test_sim_error_and_env_crash_are_failures_with_reasons(tmp_path):
+def test_sim_error_and_env_crash_are_failures_with_reasons(tmp_path, privileged):
+    privileged(Diverge)
+    privileged(BreakEnv)
     res = _run(Diverge, tmp_path / "diverge", episodes_per_task=1, max_steps=5)
     (rec,) = res.records
     assert rec["failure_reason"].startswith("sim_error: MuJoCo warning") and not rec["success"]
@@ -284,7 +404,10 @@ def test_action_chunks_run_open_loop_and_confidence_is_kept(tmp_path):
     res = _run(Chunky, tmp_path, episodes_per_task=1, max_steps=10)
     (rec,) = res.records
     assert rec["steps"] == 10 and Chunky.calls == 3  # 4 + 4 + 2 steps
-    assert rec["confidence"] == {"episode": 0.3, "mean": pytest.approx(0.8), "final": 0.8, "n": 3}
+    # The in-episode reports are scored; the post-episode answer is kept apart.
+    assert rec["confidence"] == {"episode": 0.8, "mean": pytest.approx(0.8), "final": 0.8, "n": 3,
+                                 "post_episode": 0.3}
+    assert rec["hook_error"] is None
 
 
 # -- determinism and backends ----------------------------------------------------------------
@@ -298,10 +421,12 @@ def test_same_manifest_twice_gives_the_same_records_serial_and_processes(tmp_pat
               perturbations=["nominal", "proprio_noise:0.03", "push:800", "mass:2"])
     a = _run("random", tmp_path / "a", **kw)
     b = _run("random", tmp_path / "b", workers=2, **kw)
-    assert len(a.records) == 16
+    # mass has no free object to scale in these navigation tasks: dropped, with a note.
+    assert len(a.records) == 12
+    assert sum("mass:2 not applicable" in n for n in a.config["notes"]) == 2
     assert _stripped(a.records) == _stripped(b.records)
     perts = {r["perturbation"] for r in a.records}
-    assert perts == {"nominal", "proprio_noise:0.03", "push:800", "mass:2"}
+    assert perts == {"nominal", "proprio_noise:0.03", "push:800"}
     nominal = {(r["env_id"], r["seed"]): r for r in a.records if r["perturbation"] == "nominal"}
     pushed = [r for r in a.records if r["perturbation"] == "push:800"]
     assert all(r["perturbation_axis"] == "push" and r["perturbation_level"] == 800.0
@@ -337,6 +462,7 @@ def test_cli_eval_two_tasks_expert_report(tmp_path, capsys):
                "--out", str(out)])
     printed = capsys.readouterr().out
     assert rc == 0
+    assert "policy 'expert': PRIVILEGED (reads the simulator state)" in printed
     assert "| VLA-Office-GoToPrinter-v1 | test_seen | nominal | 1 | 100% (1/1)" in printed
     assert "aggregate:" in printed and "report.html" in printed
     aggregate = json.loads((out / "aggregate.json").read_text())
@@ -469,3 +595,180 @@ def test_plan_expands_splits_and_the_protocol_perturbation_set():
     assert explicit == [] and "no effect" in notes[0]  # office has no clutter surface
     with pytest.raises(Exception, match="split"):
         plan([office], ["bogus"], ["nominal"], 1, None, [])
+
+
+# -- no privileged channel -------------------------------------------------------------------
+
+def test_a_non_privileged_policy_cannot_reach_the_env_expert_or_info(tmp_path, privileged):
+    Snoop.found, Snoop.bound = [], 0
+    res = _run(Snoop, tmp_path / "plain", episodes_per_task=2, max_steps=5)
+    assert Snoop.bound == 0, "bind(env) was called for a policy not registered as privileged"
+    assert Snoop.found == []
+    assert [r["failure_reason"] for r in res.records] == ["", ""]
+    assert res.config["privileged"] is False and res.config["policy"]["privileged"] is False
+    # The same class registered as privileged is handed the env: the routes looked at are real.
+    privileged(Snoop)
+    res = _run(Snoop, tmp_path / "registered", episodes_per_task=1, max_steps=5)
+    assert Snoop.bound == 1 and Snoop.found and {route for route, _ in Snoop.found} == {"bind"}
+    assert res.config["privileged"] is True
+
+
+def test_privileged_is_shown_in_aggregate_and_reports(tmp_path):
+    plain = _run("noop", tmp_path / "noop", episodes_per_task=1, max_steps=3, reports=True)
+    expert = _run("expert", tmp_path / "expert", episodes_per_task=1, max_steps=3, reports=True)
+    for res, flag, word in ((plain, False, "not privileged"), (expert, True, "PRIVILEGED")):
+        aggregate = json.loads(res.reports["aggregate"].read_text())
+        assert aggregate["privileged"] is flag and list(aggregate)[:2] == ["schema", "privileged"]
+        md = res.reports["markdown"].read_text()
+        assert word in md.splitlines()[0]  # the title
+        assert f"| Privileged | {'yes' if flag else 'no'} |" in md
+        assert word in res.reports["html"].read_text().split("</h1>")[0]
+
+
+# -- confidence and the post-episode hook ----------------------------------------------------
+
+def test_confidence_after_the_outcome_cannot_buy_calibration(tmp_path, privileged):
+    from vla_bench.evaluation.metrics.calibration import (
+        brier,
+        calibration_metrics,
+        episode_confidence,
+    )
+
+    privileged(Gamer)
+    res = _run(Gamer, tmp_path, episodes_per_task=4, max_steps=300)
+    records = sorted(res.records, key=lambda r: r["seed"])
+    outcomes = [r["success"] for r in records]
+    assert outcomes == [True, False, True, False]
+    # It answered the outcome after the end; that is kept, and not scored.
+    assert [r["confidence"]["post_episode"] for r in records] == [1.0, 0.0, 1.0, 0.0]
+    assert [episode_confidence(r) for r in records] == [0.5] * 4
+    cal = calibration_metrics(records)
+    assert cal["score"] == pytest.approx(1.0 - brier([0.5] * 4, outcomes))  # 0.75
+    assert cal["score"] < 1.0 - brier([1.0, 0.0, 1.0, 0.0], outcomes)  # what gaming would give
+
+
+@pytest.mark.parametrize("mode", ["raise", "hang"])
+def test_a_failing_post_episode_hook_keeps_the_success(tmp_path, privileged, mode):
+    privileged(HookFails)
+    res = _run(HookFails, tmp_path, episodes_per_task=1, policy_kwargs={"mode": mode},
+               policy_timeout_s=2.0)
+    (rec,) = res.records
+    assert rec["success"] and rec["failure_reason"] == "" and rec["error"] is None
+    if mode == "raise":
+        assert rec["hook_error"] == "policy_error: episode_confidence(): RuntimeError: hook broke"
+    else:
+        assert rec["hook_error"].startswith("policy_timeout: episode_confidence()")
+    assert rec["confidence"] is None
+
+
+def test_instruction_override_from_info_is_recorded():
+    import gymnasium as gym
+    from helpers import make_env
+
+    from vla_bench.evaluation import protocol
+    from vla_bench.evaluation.episode import EpisodeSpec, PolicyCaller, run_episode
+
+    text = "head over to the printer"
+
+    class Override(gym.Wrapper):  # the env's override, applied on every reset
+        def reset(self, **kwargs):
+            kwargs["options"] = {**(kwargs.get("options") or {}), "instruction": text}
+            return self.env.reset(**kwargs)
+
+    class TextFlag(gym.Wrapper):  # an env that puts the text itself in info
+        def reset(self, **kwargs):
+            obs, info = self.env.reset(**kwargs)
+            return obs, {**info, "instruction_override": "go to the printer now"}
+
+    m = protocol.load_manifest(NAV)
+    spec = EpisodeSpec(NAV, m.task, m.domain, m.family, "test_seen", "nominal", 100000, 3)
+    env = make_env(NAV, cameras=())
+    try:
+        caller = PolicyCaller(_Base, None)
+        plain = run_episode(env, caller, spec, policy_name="zeros").record
+        over = run_episode(Override(env), caller, spec, policy_name="zeros").record
+        flagged = run_episode(TextFlag(env), caller, spec, policy_name="zeros").record
+    finally:
+        env.close()
+    assert plain["instruction_override"] is None and plain["instruction"] != text
+    assert over["instruction_override"] == text and over["instruction"] == text
+    assert flagged["instruction_override"] == "go to the printer now"
+
+
+# -- resume, lock, baseline ------------------------------------------------------------------
+
+def test_resume_checks_manifests_package_version_and_policy_target(tmp_path):
+    _run("noop", tmp_path, episodes_per_task=1, max_steps=3)
+    path = tmp_path / "run_config.json"
+    good = json.loads(path.read_text())
+    for key, value, shown in (
+            ("package_version", "0.0.1", "package_version: '0.0.1' -> "),
+            ("policy_target", "other.module:Noop", "policy_target: 'other.module:Noop' -> "),
+            ("manifest_hashes", {NAV: "0" * 64}, f"the manifests of ['{NAV}'] changed")):
+        path.write_text(json.dumps({**good, key: value}))
+        with pytest.raises(ConfigError, match=re.escape(shown)):
+            _run("noop", tmp_path, episodes_per_task=1, max_steps=3)
+    path.write_text(json.dumps(good))
+    assert _run("noop", tmp_path, episodes_per_task=1, max_steps=3).skipped == 1
+
+
+def test_duplicate_splits_run_once(tmp_path):
+    res = _run("noop", tmp_path, episodes_per_task=1, max_steps=3,
+               splits=["test_seen", "test_seen"])
+    assert res.new == 1 and res.config["splits"] == ["test_seen"]
+
+
+def test_a_lock_keeps_a_second_run_out_of_the_directory(tmp_path):
+    from vla_bench.evaluation.runner import RunLock
+
+    tmp_path.mkdir(exist_ok=True)
+    code = ("import sys, time\n"
+            "from pathlib import Path\n"
+            "from vla_bench.evaluation.runner import RunLock\n"
+            f"with RunLock(Path({str(tmp_path)!r})):\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "locked"
+        with pytest.raises(ConfigError, match=f"in use by another run \\(pid {proc.pid} "):
+            _run("noop", tmp_path, episodes_per_task=1, max_steps=3)
+    finally:
+        proc.kill()
+        proc.wait()
+    # The holder died: the lock went with it.
+    assert _run("noop", tmp_path, episodes_per_task=1, max_steps=3).new == 1
+    with RunLock(tmp_path), pytest.raises(ConfigError, match="in use by another run"):
+        _run("noop", tmp_path, episodes_per_task=1, max_steps=3)
+
+
+def test_baseline_must_match_the_run_and_the_expert_rerun_keeps_env_kwargs(tmp_path):
+    env_kwargs = {"control_mode": "base_only"}
+    run = tmp_path / "run"
+    _run("noop", run, episodes_per_task=1, max_steps=5, env_kwargs=env_kwargs,
+         compare_expert=True)
+    base_dir = run / "expert_baseline"
+    base_cfg = json.loads((base_dir / "run_config.json").read_text())
+    assert base_cfg["env_kwargs"]["control_mode"] == "base_only"
+    assert base_cfg["policy_name"] == "expert" and base_cfg["max_steps"] == 5
+    with pytest.raises(ConfigError, match=r"does not match this run \(env_kwargs: "):
+        _run("noop", tmp_path / "a", episodes_per_task=1, max_steps=5, baseline_dir=base_dir)
+    with pytest.raises(ConfigError, match=r"max_steps: 5 -> 4"):
+        _run("noop", tmp_path / "b", episodes_per_task=1, max_steps=4, env_kwargs=env_kwargs,
+             baseline_dir=base_dir)
+    assert not (tmp_path / "a" / "episodes.jsonl").exists()  # refused before any episode
+    ok = _run("random", tmp_path / "c", episodes_per_task=1, max_steps=5, env_kwargs=env_kwargs,
+              baseline_dir=base_dir, reports=True)
+    assert json.loads(ok.reports["aggregate"].read_text())["comparison"]
+
+
+def test_privilege_travels_to_worker_processes(tmp_path, privileged):
+    # Registered as privileged in this process only: the workers still bind it, and only it.
+    privileged(Gamer)
+    res = _run(Gamer, tmp_path / "gamer", episodes_per_task=2, max_steps=300, workers=2)
+    assert sorted((r["seed"], r["success"]) for r in res.records) == [(100000, True),
+                                                                    (100001, False)]
+    Snoop.found, Snoop.bound = [], 0
+    res = _run(Snoop(), tmp_path / "snoop", episodes_per_task=2, max_steps=5, workers=2)
+    assert [r["failure_reason"] for r in res.records] == ["", ""]
+    assert res.config["privileged"] is False

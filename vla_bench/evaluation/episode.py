@@ -5,7 +5,13 @@ action the env rejects) ends the episode with ``failure_reason = "policy_error: 
 and the traceback in ``error``; a call that exceeds ``policy_timeout_s`` ends it with
 ``"policy_timeout"``; an exception inside the env ends it with ``"sim_error: …"``. None of these
 stop the run: the caller gets the record and, for timeouts and env crashes, a flag to replace
-the policy or env before the next episode.
+the policy or env before the next episode. The post-episode hook (``episode_confidence()``)
+is different: the outcome is decided by then, so its error or timeout goes to ``hook_error``
+and the outcome stands.
+
+No privileged channel: the env and ``info`` stay here. A policy gets its observations and
+:func:`policy_spec` (``setup(spec)``); only a policy the registry lists as privileged (the
+expert) is also bound to the env (``bind(env)``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import numpy as np
 from vla_bench import conventions as cv
 from vla_bench.errors import InvalidActionError
 from vla_bench.evaluation.records import EpisodeRecorder, episode_key
-from vla_bench.policies.base import as_output
+from vla_bench.policies.base import CameraSpec, PolicySpec, as_output
+from vla_bench.policies.registry import is_privileged
 
 _ALARM = hasattr(signal, "setitimer")
 
@@ -166,6 +173,41 @@ class PolicyCaller:
             raise
 
 
+def policy_spec(env: Any) -> PolicySpec:
+    """What a policy may know about ``env`` (just reset): no world pose, no simulator.
+
+    Camera extrinsics are camera-to-robot (the frame of ``obs["state"]``'s TCP positions:
+    origin below the pelvis, x along its heading), so they say where a camera sits on the
+    robot, not where the robot stands.
+    """
+    from vla_bench.geometry import mat_yaw, yaw_matrix
+    from vla_bench.rendering import camera_info
+
+    base = env.unwrapped
+    space = base.action_space
+    pelvis = base.data.xpos[base.handles.pelvis_body]
+    yaw = mat_yaw(base.data.xmat[base.handles.pelvis_body].reshape(3, 3))
+    world_to_robot = np.eye(4)
+    rot = yaw_matrix(yaw)
+    world_to_robot[:3, :3] = rot.T
+    world_to_robot[:3, 3] = -rot.T @ np.array([pelvis[0], pelvis[1], 0.0])
+    height, width = base.image_size
+    cams = []
+    for i, cam in enumerate(base.cameras):
+        info = camera_info(base.model, base.data, base._camera_ids[cam], height, width)
+        sfx = "" if i == 0 else f"_{cam}"
+        ext = world_to_robot @ info.extrinsics
+        cams.append(CameraSpec(
+            name=cam, rgb_key=cv.OBS_RGB + sfx, depth_key=cv.OBS_DEPTH + sfx, height=height,
+            width=width, intrinsics=tuple(tuple(float(v) for v in row) for row in
+                                          info.intrinsics),
+            extrinsics=tuple(tuple(float(v) for v in row) for row in ext)))
+    return PolicySpec(action_layout=tuple(base.action_layout),
+                      action_low=float(np.min(space.low)), action_high=float(np.max(space.high)),
+                      state_layout=tuple(base.state_layout), control_mode=str(base.control_mode),
+                      control_hz=float(cv.CONTROL_HZ), cameras=tuple(cams))
+
+
 def pelvis_xy(env: Any) -> np.ndarray:
     """The pelvis' horizontal position (world frame)."""
     base = env.unwrapped
@@ -190,8 +232,9 @@ def run_episode(env: Any, caller: PolicyCaller, spec: EpisodeSpec, *, policy_nam
                           seed=spec.seed, policy=policy_name, max_steps=spec.max_steps)
     failure: str | None = None
     error: str | None = None
+    hook_error: str | None = None
     stopped: str | None = None
-    episode_conf: float | None = None
+    post_conf: float | None = None
     env_broken = False
     writer = None
     try:
@@ -201,12 +244,15 @@ def run_episode(env: Any, caller: PolicyCaller, spec: EpisodeSpec, *, policy_nam
                             f"{exc}", error=traceback.format_exc(),
                             wall_time_s=time.perf_counter() - t0)
         return EpisodeOutcome(record, env_broken=True)
-    rec.start(obs[cv.OBS_INSTRUCTION], pelvis_xy(env))
+    rec.start(obs[cv.OBS_INSTRUCTION], pelvis_xy(env), _override(info, obs))
+    del info  # nothing of it reaches the policy
     if video_path is not None:
         writer = _VideoWriter(video_path)
         writer.append(env.render())
     try:
-        if caller.has("bind"):
+        if caller.has("setup"):
+            caller.call("setup", policy_spec(env))
+        if is_privileged(caller.ensure()) and caller.has("bind"):
             caller.call("bind", env)
         if caller.has("seed"):
             caller.call("seed", int(spec.seed))
@@ -242,29 +288,55 @@ def run_episode(env: Any, caller: PolicyCaller, spec: EpisodeSpec, *, policy_nam
                 break
             if terminated or truncated or budget_hit:
                 break
-        # Asked after e-stops too: predicting those failures is what calibration measures.
-        if failure is None and caller.has("episode_confidence"):
-            value, _ = caller.call("episode_confidence")
-            if value is not None:
-                value = float(value)
-                if not (np.isfinite(value) and 0.0 <= value <= 1.0):
-                    raise PolicyCallError(ValueError(
-                        f"episode_confidence() returned {value}, not a probability in [0, 1]"), "")
-                episode_conf = value
     except PolicyTimeout:
         failure = "policy_timeout"
         error = f"a policy call took longer than policy_timeout_s={caller.timeout_s} s"
     except PolicyCallError as exc:
         failure = f"policy_error: {exc}"
         error = exc.tb or str(exc)
+    if failure is None and caller.policy is not None and caller.has("episode_confidence"):
+        post_conf, hook_error = _post_episode(caller)
     video_rel_out = None
     if writer is not None:
         if writer.close():
             video_rel_out = video_rel
     record = rec.finish(failure_reason=failure, error=error, estop=stopped,
-                        episode_confidence=episode_conf, wall_time_s=time.perf_counter() - t0,
+                        post_episode_confidence=post_conf, hook_error=hook_error,
+                        wall_time_s=time.perf_counter() - t0,
                         video=video_rel_out)
     return EpisodeOutcome(record, env_broken=env_broken)
+
+
+def _override(info: dict[str, Any], obs: dict[str, Any]) -> str | None:
+    """The instruction text a user substituted (``reset(options={"instruction": ...})``), or
+    ``None``. The env flags it with ``info["instruction_override"]``: ``True`` (the observation
+    then carries the substituted text) or the text itself."""
+    flag = info.get("instruction_override")
+    if flag is True:
+        return str(obs[cv.OBS_INSTRUCTION])
+    return flag if isinstance(flag, str) else None
+
+
+def _post_episode(caller: PolicyCaller) -> tuple[float | None, str | None]:
+    """``(episode_confidence(), None)`` or ``(None, error)``: the post-episode hook runs once
+    the outcome is decided, so a failure here is recorded apart and changes no outcome."""
+    try:
+        value, _ = caller.call("episode_confidence")
+    except PolicyTimeout:
+        return None, (f"policy_timeout: episode_confidence() took longer than "
+                      f"policy_timeout_s={caller.timeout_s} s")
+    except PolicyCallError as exc:
+        return None, f"policy_error: episode_confidence(): {exc}"
+    if value is None:
+        return None, None
+    try:
+        conf = float(value)
+    except (TypeError, ValueError):
+        conf = float("nan")
+    if not (np.isfinite(conf) and 0.0 <= conf <= 1.0):
+        return None, (f"policy_error: episode_confidence() returned {value!r}, not a "
+                      "probability in [0, 1]")
+    return conf, None
 
 
 class _VideoWriter:

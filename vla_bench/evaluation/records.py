@@ -15,8 +15,16 @@ field (units, definitions) this is the shared contract of the evaluator:
   executes them): temporal consistency ``1/(1+mean‖a_{t+1}−a_t‖)`` (the seed formula, 1.0 with
   fewer than two actions), ``mean_delta``, and jerk ``mean‖a_{t+3}−3a_{t+2}+3a_{t+1}−a_t‖·Hz³``
   (action units per s³; 0.0 with fewer than four actions).
-- ``confidence`` is ``None`` when the policy reported none; else ``episode`` (its
-  ``episode_confidence()``), ``mean`` / ``final`` / ``n`` over its per-step confidences.
+- ``confidence`` is ``None`` when the policy reported none. Else ``mean`` / ``final`` / ``n``
+  over the confidences it reported with its actions (each before that action's outcome), and
+  ``episode``, the figure calibration scores: the last of those (``None`` without any).
+  ``post_episode`` keeps what ``episode_confidence()`` answered after the episode ended:
+  asked once the outcome is decided, it is never scored (it could just echo the outcome).
+- ``instruction_override``: the text a user substituted for the episode's instruction
+  (``reset(options={"instruction": ...})``, flagged by the env in
+  ``info["instruction_override"]``), else ``None``; ``instruction`` is what the policy saw.
+- ``hook_error``: a post-episode hook (``episode_confidence()``) that raised or timed out;
+  the episode's outcome stands (``None`` when the hook ran fine or was absent).
 - ``latency_ms`` summarises the wall time of each ``policy.act`` call; ``None`` when the policy
   was never called (it failed in ``bind``/``seed``/``reset``).
 - ``social`` (tasks with simulated people) summarises ``info["social"]`` per step:
@@ -48,11 +56,11 @@ SAFETY_MAX_KEYS = {"max_contact_force": "max_contact_force",
                    "max_torque_ratio": "max_torque_ratio", "max_torso_tilt": "torso_tilt"}
 RECORD_KEYS = (
     "schema", "key", "env_id", "task", "domain", "family", "split", "perturbation",
-    "perturbation_axis", "perturbation_level", "seed", "policy", "instruction", "success",
-    "success_ever", "success_step", "steps", "max_steps", "terminated", "truncated",
-    "failure_reason", "error", "estop", "estop_reason", "safety_steps", "safety_rates",
-    "safety_max", "path_length_m", "duration_s", "actions", "confidence", "latency_ms",
-    "social", "wall_time_s", "video",
+    "perturbation_axis", "perturbation_level", "seed", "policy", "instruction",
+    "instruction_override", "success", "success_ever", "success_step", "steps", "max_steps",
+    "terminated", "truncated", "failure_reason", "error", "hook_error", "estop", "estop_reason",
+    "safety_steps", "safety_rates", "safety_max", "path_length_m", "duration_s", "actions",
+    "confidence", "latency_ms", "social", "wall_time_s", "video",
 )
 TIMING_KEYS = ("latency_ms", "wall_time_s")  # the only fields that vary between identical runs
 
@@ -109,7 +117,7 @@ def _latency(samples_s: Sequence[float]) -> dict[str, float] | None:
         return None
     ms = np.asarray(samples_s, dtype=np.float64) * 1000.0
     return {"median": float(np.median(ms)), "p95": float(np.percentile(ms, 95)),
-            "mean": float(np.mean(ms))}
+            "mean": float(np.mean(ms)), "n_calls": int(ms.size)}
 
 
 class EpisodeRecorder:
@@ -126,7 +134,7 @@ class EpisodeRecorder:
             "schema": SCHEMA, "key": episode_key(env_id, split, perturbation, seed),
             "env_id": env_id, "task": task, "domain": domain, "family": family, "split": split,
             "perturbation": perturbation, "perturbation_axis": axis, "perturbation_level": level,
-            "seed": int(seed), "policy": policy, "instruction": "",
+            "seed": int(seed), "policy": policy, "instruction": "", "instruction_override": None,
         }
         self.max_steps = int(max_steps)
         self.steps = 0
@@ -145,9 +153,13 @@ class EpisodeRecorder:
         self._xy: np.ndarray | None = None
 
     # -- during the episode ------------------------------------------------------------
-    def start(self, instruction: str, pelvis_xy: np.ndarray) -> None:
-        """The episode's instruction and the pelvis position after reset."""
+    def start(self, instruction: str, pelvis_xy: np.ndarray,
+              instruction_override: str | None = None) -> None:
+        """The episode's instruction (and a user's override of it, if any) and the pelvis
+        position after reset."""
         self.base["instruction"] = str(instruction)
+        if instruction_override is not None:
+            self.base["instruction_override"] = str(instruction_override)
         self._xy = np.array(pelvis_xy[:2], dtype=np.float64)
 
     def act_timing(self, seconds: float) -> None:
@@ -155,7 +167,7 @@ class EpisodeRecorder:
         self.latencies.append(float(seconds))
 
     def confidence(self, value: float | None) -> None:
-        """A per-step confidence reported by the policy."""
+        """A confidence the policy reported with an action (before its outcome)."""
         if value is not None:
             self.confidences.append(float(value))
 
@@ -194,10 +206,12 @@ class EpisodeRecorder:
 
     # -- at the end ------------------------------------------------------------------------
     def finish(self, *, failure_reason: str | None = None, error: str | None = None,
-               estop: str | None = None, episode_confidence: float | None = None,
-               wall_time_s: float, video: str | None = None) -> dict[str, Any]:
+               estop: str | None = None, post_episode_confidence: float | None = None,
+               hook_error: str | None = None, wall_time_s: float,
+               video: str | None = None) -> dict[str, Any]:
         """The record. ``failure_reason`` (runner-side: policy error/timeout, env crash)
-        overrides the env's; ``estop`` names the category that stopped the episode."""
+        overrides the env's; ``estop`` names the category that stopped the episode;
+        ``hook_error`` (a post-episode hook that failed) changes no outcome."""
         success = self.success
         terminated = self.terminated
         if estop is not None:
@@ -209,11 +223,13 @@ class EpisodeRecorder:
         n = max(self.steps, 1)
         steps = {k: int(v) for k, v in self.safety_steps.items()}
         conf: dict[str, Any] | None = None
-        if self.confidences or episode_confidence is not None:
-            conf = {"episode": None if episode_confidence is None else float(episode_confidence),
+        if self.confidences or post_episode_confidence is not None:
+            final = self.confidences[-1] if self.confidences else None
+            conf = {"episode": final,
                     "mean": float(np.mean(self.confidences)) if self.confidences else None,
-                    "final": self.confidences[-1] if self.confidences else None,
-                    "n": len(self.confidences)}
+                    "final": final, "n": len(self.confidences),
+                    "post_episode": (None if post_episode_confidence is None
+                                     else float(post_episode_confidence))}
         social = None
         if self.social:
             dist = np.array([s["distance_m"] for s in self.social], dtype=np.float64)
@@ -229,7 +245,8 @@ class EpisodeRecorder:
             "success": bool(success), "success_ever": bool(self.success_ever),
             "success_step": self.success_step, "steps": self.steps, "max_steps": self.max_steps,
             "terminated": bool(terminated), "truncated": bool(self.truncated and not terminated),
-            "failure_reason": failure_reason, "error": error, "estop": estop is not None,
+            "failure_reason": failure_reason, "error": error, "hook_error": hook_error,
+            "estop": estop is not None,
             "estop_reason": estop,
             "safety_steps": steps, "safety_rates": {k: v / n for k, v in steps.items()},
             "safety_max": {k: float(v) for k, v in self.safety_max.items()},

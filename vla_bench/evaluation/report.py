@@ -93,6 +93,9 @@ def build_aggregate(records: Sequence[Record], config: Mapping[str, Any],
     """The ``vla_bench.report/1`` aggregate: metrics, comparison and provenance."""
     aggregate: dict[str, Any] = {
         "schema": SCHEMA,
+        # First, so that nobody reads the figures without knowing it: a privileged policy
+        # (registered as such: the scripted expert) read the simulator state.
+        "privileged": privileged_of(config),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "config": dict(config),
         "versions": package_versions(),
@@ -107,6 +110,33 @@ def build_aggregate(records: Sequence[Record], config: Mapping[str, Any],
         aggregate["baseline"] = summarize(baseline_records, None, baseline_records)
         aggregate["comparison"] = cmp.compare_with_traditional(records, baseline_records)
     return _json_clean(aggregate)
+
+
+def privileged_of(config: Mapping[str, Any] | None) -> bool | None:
+    """Whether the run's policy was privileged (the registry's word, from the run config);
+    ``None`` when the config does not say."""
+    if not config:
+        return None
+    value = config.get("privileged")
+    policy = config.get("policy")
+    if value is None and isinstance(policy, Mapping):
+        value = policy.get("privileged")
+    return None if value is None else bool(value)
+
+
+PRIVILEGE_TEXT = {
+    True: "PRIVILEGED: this policy read the simulator state (ground truth), not only "
+          "observations; rank it apart from vision-language policies.",
+    False: "Not privileged: the policy saw only its observations and the policy spec.",
+    None: "Privilege not recorded in the run config: treat the figures with care.",
+}
+
+
+def _title(aggregate: Mapping[str, Any]) -> str:
+    names = ", ".join(aggregate["metrics"]["policies"]) or "policy"
+    tag = {True: " [PRIVILEGED]", False: " [not privileged]", None: ""}[
+        aggregate.get("privileged")]
+    return f"vla_bench evaluation: {names}{tag}"
 
 
 def _json_clean(value: Any) -> Any:
@@ -244,10 +274,13 @@ def build_sections(aggregate: Mapping[str, Any], records: Sequence[Record],
         (lambda f, *a, **k: f(*a, **k)) if with_figures else (lambda f, *a, **k: None))
     sections: list[Section] = []
 
-    head = _headline(m)
+    head = {"Privileged": {True: "yes", False: "no", None: "not recorded"}[
+        aggregate.get("privileged")], **_headline(m)}
     summary = Section("Summary")
+    summary.text.append(PRIVILEGE_TEXT[aggregate.get("privileged")])
     if base:
         base_head = _headline(base)
+        base_head = {"Privileged": "see its run", **base_head}
         summary.tables.append((["metric", pol_name, f"{base_name} (traditional)"],
                                [[k, v, base_head[k]] for k, v in head.items()]))
     else:
@@ -327,7 +360,7 @@ def build_sections(aggregate: Mapping[str, Any], records: Sequence[Record],
                            [[a, _pct(v["mean_success"]), _pct(v["mean_drop"]),
                              _or_reason(v["score"], v["score_reason"])]
                             for a, v in rob["axes"].items()]))
-        sec.text.append(f"Robustness score min(mean_p success_p / success_nominal, 1) = "
+        sec.text.append(f"Robustness score min(mean_p success_p / mean_p paired nominal_p, 1) = "
                         f"{_or_reason(rob['score'], rob['score_reason'])}"
                         f" (nominal success {_pct(rob['nominal_success'])} on the same seeds).")
         png = fig(plots.robustness_bars, rob)
@@ -416,7 +449,8 @@ def build_sections(aggregate: Mapping[str, Any], records: Sequence[Record],
                             f"{ps['traditional_only']}, exact McNemar p = "
                             f"{_num(ps['mcnemar_exact_p'])}.")
             sec.tables.append((["role", "controller", "success [95% CI]", "safety score",
-                                "unsafe-success rate", "SPL path", "mean duration (s)",
+                                "unsafe-success rate", "SPL path",
+                                "mean duration, shared successes (s)",
                                 "latency median (ms)"],
                                [[r["role"], r["policy"], _rate_ci(r["success"]),
                                  _num(r["safety_score"]), _pct(r["unsafe_success_rate"]),
@@ -515,7 +549,7 @@ def write_reports(run_dir: Path, records: list[dict], config: dict,
                 "(pip install 'vla_bench[report]').")
         warnings.warn(f"reports written without figures: {note}", stacklevel=2)
         sections[0].text.append(note)
-    title = f"vla_bench evaluation: {', '.join(aggregate['metrics']['policies']) or 'policy'}"
+    title = _title(aggregate)
     paths = {"aggregate": run_dir / AGGREGATE_NAME, "markdown": run_dir / MARKDOWN_NAME,
              "html": run_dir / HTML_NAME}
     _write_atomic(paths["aggregate"],

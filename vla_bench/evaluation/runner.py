@@ -9,6 +9,13 @@ in ``run_config.json``; a re-run whose settings would change the records is refu
 the metrics engineer's ``write_reports`` turns every record of the run directory into
 ``aggregate.json``, ``report.md`` and ``report.html``.
 
+Resume is refused when anything that shapes the records differs (policy, its target and
+kwargs, env kwargs, protocol version and manifest hashes, package version); a lock file keeps
+two runs out of one directory. A ``baseline_dir`` must match the run's config too.
+
+Privilege: a policy is privileged only when the policy registry lists its target as such (the
+expert); the run config, ``aggregate.json`` and the reports say so. Others never see the env.
+
 Observation: the protocol's head RGB-D camera at 224x224, unless the policy declares the
 cameras it needs (a ``cameras`` attribute on its factory; the built-ins need none) or the
 caller passes ``cameras``. The run config records what was used.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -44,8 +52,12 @@ DEFAULT_CAMERAS = ("head",)
 DEFAULT_POLICY_TIMEOUT_S = 60.0
 ALL_PERTURBATIONS = "all"  # "nominal" plus each manifest's perturbation set
 # Settings that change what an episode's record holds: a resumed run must keep them.
-IDENTITY_KEYS = ("policy_name", "policy_kwargs", "protocol_version", "env_kwargs", "estop",
-                 "max_steps")
+IDENTITY_KEYS = ("policy_name", "policy_kwargs", "policy_target", "privileged",
+                 "protocol_version", "package_version", "env_kwargs", "estop", "max_steps")
+LOCK_FILE = ".run.lock"
+# env kwargs that only shape the observation: a baseline (the expert, which needs no images)
+# may differ in them from the run it is compared with.
+OBSERVATION_KWARGS = ("cameras", "image_size")
 
 
 @dataclass
@@ -226,14 +238,21 @@ def evaluate(
         cameras / image_size / env_kwargs: the observation and other env kwargs.
         ray_address: a Ray cluster to join (default: a local instance).
         baseline_dir: a run directory of the traditional controller (the expert) on the same
-            manifest; its records add the comparison to the reports.
-        compare_expert: also run the scripted expert on the same nominal episodes (into
-            ``<out_dir>/expert_baseline``, resumable too) and use it as ``baseline_dir``.
+            manifest; its records add the comparison to the reports. Its config must match
+            this run's (:func:`check_baseline`), checked before any episode runs.
+        compare_expert: also run the scripted expert on the same nominal episodes, with this
+            run's env kwargs (into ``<out_dir>/expert_baseline``, resumable too) and use it
+            as ``baseline_dir``.
     """
-    from tqdm import tqdm
-
-    from vla_bench.evaluation.backends import BACKENDS, WorkerConfig, iter_records
-    from vla_bench.policies.registry import load_factory, resolve_target
+    from vla_bench import __version__
+    from vla_bench.evaluation.backends import BACKENDS
+    from vla_bench.policies.registry import (
+        PrivilegedFactory,
+        is_privileged,
+        is_privileged_target,
+        load_factory,
+        resolve_target,
+    )
 
     if backend not in BACKENDS:
         raise UnknownNameError("backend", backend, BACKENDS)
@@ -246,14 +265,21 @@ def evaluate(
     if isinstance(policy, str):
         target: Any = resolve_target(policy)
         name = policy_name or policy
+        privileged = is_privileged_target(target)
     elif isinstance(policy, Policy) and not isinstance(policy, type):
-        target = _Instance(policy)  # an already built policy: every episode uses this object
+        privileged = is_privileged(policy)
+        # An already built policy: every episode uses this object.
+        target = _Instance(policy, privileged)
         name = policy_name or type(policy).__name__
     elif callable(policy):
         target = policy
         name = policy_name or getattr(policy, "__name__", type(policy).__name__)
+        privileged = is_privileged_target(policy)
     else:
         raise ConfigError(f"policy must be a registered name or a factory, got {policy!r}")
+    target_id = _target_id(target)
+    if privileged and not isinstance(target, _Instance):
+        target = PrivilegedFactory(target)  # the privilege travels with it to the workers
     factory = load_factory(target)
     _check_kwargs(factory, name, policy_kwargs or {})
     suite = protocol.load_suite(protocol_version)
@@ -274,10 +300,15 @@ def evaluate(
     if "split" in env_kw or "render_mode" in env_kw:
         raise ConfigError("env_kwargs must not set 'split' or 'render_mode' (use splits=, video=)")
 
+    splits = list(dict.fromkeys(splits))  # a split named twice runs once
     env_ids = resolve_tasks(tasks)
     manifests = [protocol.load_manifest(e, protocol_version) for e in env_ids]
     specs, notes = plan(manifests, list(splits), list(perturbations), episodes_per_task,
                         max_steps, observation_keys(env_kw["cameras"]))
+    from vla_bench.evaluation.backends import drop_not_applicable  # no-op conditions (mass…)
+
+    specs, dropped = drop_not_applicable(specs, env_kw)
+    notes += dropped
     if not specs:
         raise ConfigError("nothing to run: " + "; ".join(notes))
 
@@ -286,23 +317,55 @@ def evaluate(
     config: dict[str, Any] = {
         "policy_name": name,
         "policy_kwargs": dict(policy_kwargs or {}),
+        "policy_target": target_id,
+        "privileged": privileged,
         "protocol_version": protocol_version,
+        "package_version": __version__,
         "env_kwargs": env_kw,
         "estop": list(estop),
         "max_steps": max_steps,
+        "manifest_hashes": protocol.manifest_hashes(env_ids, protocol_version),
     }
     try:
         json.dumps(config)  # kwargs must be JSON: they are part of the run's provenance
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"policy_kwargs and env_kwargs must be JSON-serialisable ({exc})"
                           ) from exc
+    with RunLock(run_dir):
+        return _evaluate_locked(
+            run_dir, config, specs, notes, name=name, target=target, policy_kwargs=policy_kwargs,
+            env_ids=env_ids, splits=splits, episodes_per_task=episodes_per_task,
+            backend=backend, workers=workers, video=video, policy_timeout_s=policy_timeout_s,
+            estop=estop, env_kw=env_kw, image_size=image_size, max_steps=max_steps,
+            protocol_version=protocol_version, ray_address=ray_address,
+            baseline_dir=baseline_dir, compare_expert=compare_expert, progress=progress,
+            reports=reports)
+
+
+def _evaluate_locked(run_dir: Path, config: dict[str, Any], specs: list[EpisodeSpec],
+                     notes: list[str], *, name: str, target: Any,
+                     policy_kwargs: Mapping[str, Any] | None, env_ids: list[str],
+                     splits: list[str], episodes_per_task: int | None, backend: str,
+                     workers: int, video: bool, policy_timeout_s: float | None,
+                     estop: tuple[str, ...], env_kw: dict[str, Any], image_size: Sequence[int],
+                     max_steps: int | None, protocol_version: str, ray_address: str | None,
+                     baseline_dir: str | Path | None, compare_expert: bool, progress: bool,
+                     reports: bool) -> EvalResult:
+    """The part of :func:`evaluate` that runs while it holds the run directory's lock."""
+    from tqdm import tqdm
+
+    from vla_bench.evaluation.backends import WorkerConfig, iter_records
+
+    if compare_expert and baseline_dir is not None:
+        raise ConfigError("give either baseline_dir or compare_expert, not both")
+    if baseline_dir is not None:
+        check_baseline(baseline_dir, config)  # before any episode runs
     previous = _check_resume(run_dir, config)
     config.update({
-        "policy": {"name": name, "target": target if isinstance(target, str) else repr(target),
+        "policy": {"name": name, "target": config["policy_target"],
                    "kwargs": dict(policy_kwargs or {}), "num_parameters": None,
-                   "privileged": None},
+                   "privileged": config["privileged"]},
         "suite": protocol.SUITE_NAME,
-        "manifest_hashes": protocol.manifest_hashes(env_ids, protocol_version),
         "tasks": env_ids, "splits": list(splits),
         "perturbations": sorted({s.perturbation for s in specs}),
         "episodes_per_task": episodes_per_task, "backend": backend, "workers": workers,
@@ -334,39 +397,48 @@ def evaluate(
         bar.close()
         log.close()
     if not meta and previous:  # nothing ran now: keep what the workers reported last time
-        meta = {k: previous.get("policy", {}).get(k) for k in ("num_parameters", "privileged")}
-    config["policy"].update(meta)
+        meta = {"num_parameters": previous.get("policy", {}).get("num_parameters")}
+    # Privilege is the registry's word (decided above), never what the policy says of itself.
+    config["policy"]["num_parameters"] = meta.get("num_parameters")
     config["episodes_in_run"] = len(log.records)
     _write_json(run_dir / CONFIG_FILE, config)
     records = list(log.records.values())
     if compare_expert:
-        if baseline_dir is not None:
-            raise ConfigError("give either baseline_dir or compare_expert, not both")
         baseline_dir = run_dir / "expert_baseline"
+        # The same env as the run (control mode, robot, randomisation...); only the
+        # observation may differ, as the expert needs no images.
         evaluate("expert", out_dir=baseline_dir, tasks=env_ids, splits=splits,
                  episodes_per_task=episodes_per_task, workers=workers, backend=backend,
                  estop=estop, max_steps=max_steps, protocol_version=protocol_version,
+                 image_size=image_size,
+                 env_kwargs={k: v for k, v in env_kw.items() if k not in OBSERVATION_KWARGS},
                  ray_address=ray_address, progress=progress, reports=False)
+    baseline = None
+    if baseline_dir is not None:
+        baseline = load_baseline(baseline_dir, config, records)
     paths: dict[str, Path] = {}
     if reports:
-        baseline = None
-        if baseline_dir is not None:
-            path = Path(baseline_dir) / EPISODES_FILE
-            if not path.exists():
-                raise ConfigError(f"baseline run {baseline_dir} has no {EPISODES_FILE}")
-            baseline = read_records(path)
         paths = _write_reports(run_dir, records, config, baseline)
     return EvalResult(run_dir, records, n_done, skipped, paths, config)
 
 
 class _Instance:
-    """A factory that returns one given policy object (picklable if the policy is)."""
+    """A factory that returns one given policy object (picklable if the policy is).
 
-    def __init__(self, policy: Any) -> None:
+    ``privileged`` is decided by the runner from the registry in the calling process and
+    restored on the (possibly unpickled) object in a worker.
+    """
+
+    def __init__(self, policy: Any, privileged: bool = False) -> None:
         self.policy = policy
+        self.privileged = privileged
         self.cameras = getattr(policy, "cameras", None)
 
     def __call__(self) -> Any:
+        if self.privileged:
+            from vla_bench.policies.registry import _mark_privileged
+
+            _mark_privileged(self.policy)
         return self.policy
 
     def __repr__(self) -> str:
@@ -389,6 +461,33 @@ def _check_kwargs(factory: Callable[..., Any], name: str, kwargs: Mapping[str, A
                           f"{params}") from exc
 
 
+def _target_id(target: Any) -> str:
+    """A spelling of the policy target that is the same in every process (no addresses)."""
+    if isinstance(target, str):
+        return target
+    if isinstance(target, _Instance):
+        return repr(target)
+    module = getattr(target, "__module__", None) or type(target).__module__
+    qualname = getattr(target, "__qualname__", None) or type(target).__qualname__
+    return f"{module}:{qualname}"
+
+
+def _config_diff(old: Mapping[str, Any], new: Mapping[str, Any],
+                 keys: Sequence[str]) -> list[str]:
+    """``"key: old -> new"`` for each differing key; manifest hashes are compared on the
+    tasks both name (a run may grow by tasks)."""
+    diff = []
+    for k in keys:
+        a, b = old.get(k), new.get(k)
+        if k == "manifest_hashes" and isinstance(a, dict) and isinstance(b, dict):
+            changed = sorted(e for e in set(a) & set(b) if a[e] != b[e])
+            if changed:
+                diff.append(f"manifest_hashes: the manifests of {changed} changed")
+        elif a != b:
+            diff.append(f"{k}: {a!r} -> {b!r}")
+    return diff
+
+
 def _check_resume(run_dir: Path, config: Mapping[str, Any]) -> dict[str, Any] | None:
     """The previous run's config when resuming; refuse settings that change records."""
     path = run_dir / CONFIG_FILE
@@ -396,12 +495,104 @@ def _check_resume(run_dir: Path, config: Mapping[str, Any]) -> dict[str, Any] | 
     if not path.exists() or not log.exists() or not read_records(log):
         return None  # nothing finished yet: the settings may still change
     old = json.loads(path.read_text())
-    diff = [k for k in IDENTITY_KEYS if old.get(k) != config.get(k)]
+    diff = _config_diff(old, config, (*IDENTITY_KEYS, "manifest_hashes"))
     if diff:
-        shown = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in diff)
-        raise ConfigError(f"{run_dir} holds a run with other settings ({shown}); resuming would "
-                          "mix incomparable episodes. Use another --out directory")
+        raise ConfigError(f"{run_dir} holds a run with other settings ({'; '.join(diff)}); "
+                          "resuming would mix incomparable episodes. Use another --out "
+                          "directory")
     return old
+
+
+def check_baseline(baseline_dir: str | Path, config: Mapping[str, Any]) -> None:
+    """Refuse a baseline run that is not comparable with this run's ``config``: it must share
+    the protocol (version and manifests), package version, env kwargs (except the
+    observation's cameras and image size), e-stops and step budget."""
+    base = Path(baseline_dir)
+    path, cfg_path = base / EPISODES_FILE, base / CONFIG_FILE
+    if not path.exists():
+        raise ConfigError(f"baseline run {base} has no {EPISODES_FILE}")
+    if not cfg_path.exists():
+        raise ConfigError(f"baseline run {base} has no {CONFIG_FILE}, so it cannot be checked "
+                          "to match this run; re-run the baseline with this vla_bench version")
+    old = dict(json.loads(cfg_path.read_text()))
+    new = dict(config)
+    for cfg in (old, new):
+        cfg["env_kwargs"] = {k: v for k, v in dict(cfg.get("env_kwargs") or {}).items()
+                             if k not in OBSERVATION_KWARGS}
+    diff = _config_diff(old, new, ("protocol_version", "package_version", "manifest_hashes",
+                                   "env_kwargs", "estop", "max_steps"))
+    if diff:
+        raise ConfigError(f"baseline run {base} does not match this run ({'; '.join(diff)}); "
+                          "its episodes are not comparable: re-run the baseline with this run's "
+                          "settings (or use --compare-expert)")
+
+
+def load_baseline(baseline_dir: str | Path, config: Mapping[str, Any],
+                  records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The records of a baseline run checked by :func:`check_baseline`, which must share
+    nominal episodes with this run's ``records``."""
+    check_baseline(baseline_dir, config)
+    base = Path(baseline_dir)
+    baseline = read_records(base / EPISODES_FILE)
+    ours = {r["key"] for r in records if r["perturbation"] == NOMINAL}
+    if ours and not any(r["key"] in ours for r in baseline):
+        raise ConfigError(f"baseline run {base} shares no nominal episode with this run (other "
+                          "tasks, splits or seeds); run it on the same manifest episodes")
+    return baseline
+
+
+class RunLock:
+    """An exclusive lock on a run directory (``.run.lock``), released when the holder exits
+    or dies, so two runs never append to one ``episodes.jsonl``."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / LOCK_FILE
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _lock_fd(fd)
+        except OSError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "unknown"
+            os.close(fd)
+            raise ConfigError(f"{self.path.parent} is in use by another run ({holder}); wait "
+                              "for it to finish or use another --out directory") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {platform.node()}".encode())
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            _unlock_fd(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _lock_fd(fd: int) -> None:
+    """Take an exclusive, non-blocking lock; ``OSError`` when another holder has it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock_fd(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:

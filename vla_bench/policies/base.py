@@ -4,13 +4,22 @@ A policy is any object with ``reset(instruction)`` and ``act(obs)`` (structural 
 modules, remote clients and scripted experts all qualify without a base class). Per episode
 the runner calls, in this order::
 
-    obs, info = env.reset(seed=seed)
-    policy.bind(env)           # optional: privileged policies (the expert) read env.unwrapped;
-                               # others may read env.action_space / env.unwrapped.action_layout
+    obs, info = env.reset(seed=seed)          # the runner keeps env and info to itself
+    policy.setup(spec)         # optional: a PolicySpec (action layout, cameras, control rate)
+    policy.bind(env)           # ONLY for policies registered as privileged (the expert)
     policy.seed(seed)          # optional: stochastic policies re-seed from the episode seed
-    policy.reset(instruction)
+    policy.reset(instruction)  # the instruction is also obs["instruction"]
     loop: out = policy.act(obs) -> np.ndarray | PolicyOutput
-    policy.episode_confidence() # optional, at the end: per-episode success probability
+    policy.episode_confidence() # optional post-episode hook; recorded, never scored
+
+No privileged channel: a policy that is not *registered* as privileged
+(``register_policy(..., privileged=True)``; a policy cannot declare it itself) sees only the
+observations and the :class:`PolicySpec`: never the env, ``env.unwrapped``, ``expert_action``
+or ``info``. Reports show whether a run was privileged.
+
+Confidence for calibration is what the policy reported *before the outcome was known*: the
+``confidence`` of its ``PolicyOutput``s (the last one is the episode's). ``episode_confidence()``
+is asked after the episode ended, so its answer is kept in the record for information only.
 
 Action chunks: when ``act`` returns a :class:`PolicyOutput` with ``action_chunk`` (``[H, A]``),
 the runner executes the H rows **open loop**, one per control step, and calls ``act`` again only
@@ -33,14 +42,65 @@ class PolicyError(VlaBenchError, ValueError):
 
 
 @dataclass(frozen=True)
+class CameraSpec:
+    """One camera of the observation, as a policy may know it (no world pose).
+
+    Attributes:
+        name: the camera (``head``, ``wrist_right``, ...).
+        rgb_key / depth_key: its observation keys (``rgb``/``depth`` for the first camera).
+        height / width: image size in pixels.
+        intrinsics: 3x3 OpenCV pinhole matrix (pixels).
+        extrinsics: 4x4 camera-to-robot transform (OpenCV axes) at reset. The robot frame is
+            the one of ``obs["state"]``'s TCP positions: origin below the pelvis, x forward
+            along its heading, z up.
+    """
+
+    name: str
+    rgb_key: str
+    depth_key: str
+    height: int
+    width: int
+    intrinsics: tuple[tuple[float, ...], ...]
+    extrinsics: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """What a non-privileged policy is told about the episode besides its observations.
+
+    Attributes:
+        action_layout: the name of each action dimension (``len`` = action size).
+        action_low / action_high: bounds of every action dimension.
+        state_layout: the name of each entry of ``obs["state"]``.
+        control_mode: ``ee_delta``, ``joint_pos`` or ``base_only``.
+        control_hz: control steps per second.
+        cameras: the observation's cameras, in order.
+    """
+
+    action_layout: tuple[str, ...]
+    action_low: float
+    action_high: float
+    state_layout: tuple[str, ...]
+    control_mode: str
+    control_hz: float
+    cameras: tuple[CameraSpec, ...] = ()
+
+    @property
+    def action_shape(self) -> tuple[int]:
+        """``(A,)``: the shape of one action."""
+        return (len(self.action_layout),)
+
+
+@dataclass(frozen=True)
 class PolicyOutput:
     """What ``act`` may return instead of a bare action.
 
     Attributes:
         action: the action for this step (``[A]``). May be ``None`` when ``action_chunk`` is
             given: it then defaults to the chunk's first row.
-        confidence: the policy's probability that the episode will succeed, in ``[0, 1]``
-            (per step; used for calibration). ``None``: not reported.
+        confidence: the policy's probability that the episode will succeed, in ``[0, 1]``,
+            reported with this action, before its outcome is known; the last one reported in
+            an episode is that episode's calibration figure. ``None``: not reported.
         action_chunk: ``[H, A]`` actions for this step and the next ``H - 1`` steps, executed
             open loop. Its first row is this step's action.
     """
@@ -82,8 +142,9 @@ class PolicyOutput:
 
 @runtime_checkable
 class Policy(Protocol):
-    """A policy the evaluator can run. Optional hooks: ``bind``, ``seed``,
-    ``episode_confidence``, ``num_parameters`` (see the module docstring)."""
+    """A policy the evaluator can run. Optional hooks: ``setup``, ``seed``,
+    ``episode_confidence``, ``num_parameters``; ``bind`` for registered privileged policies
+    only (see the module docstring)."""
 
     def reset(self, instruction: str) -> None:
         """Start an episode with this natural-language instruction."""

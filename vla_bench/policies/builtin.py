@@ -1,6 +1,8 @@
 """Built-in reference policies: ``random``, ``noop`` and the scripted ``expert``.
 
-They need no images, so they declare ``cameras = ()``: the runner then skips rendering for
+``random`` and ``noop`` read only the :class:`~vla_bench.policies.base.PolicySpec`; the
+``expert`` is registered as privileged and reads the env. They need no images, so they
+declare ``cameras = ()``: the runner then skips rendering for
 them unless told otherwise (about 3x faster, same episodes).
 """
 
@@ -12,26 +14,28 @@ import numpy as np
 
 from vla_bench import conventions as cv
 from vla_bench.errors import ConfigError
+from vla_bench.policies.base import PolicySpec
 
 
 class _Bound:
-    """Shared ``bind``: remember the action space; fail clearly if ``act`` comes first."""
+    """Shared ``setup``: remember the episode's spec; fail clearly if ``act`` comes first."""
 
     cameras: tuple[str, ...] = ()
-    _space: Any = None
+    _spec: PolicySpec | None = None
 
-    def bind(self, env: Any) -> None:
-        """Read the action space (and, for privileged policies, the env) of this episode."""
-        self._space = env.action_space
+    def setup(self, spec: PolicySpec) -> None:
+        """Read the action layout of this episode (the runner calls it after each reset)."""
+        self._spec = spec
 
     def reset(self, instruction: str) -> None:
         """Nothing to remember between episodes."""
 
-    def _need_space(self) -> Any:
-        if self._space is None:
-            raise ConfigError(f"{type(self).__name__} must be bound to an env first "
-                              "(the runner calls policy.bind(env) after each reset)")
-        return self._space
+    def _need_spec(self) -> PolicySpec:
+        if self._spec is None:
+            raise ConfigError(f"{type(self).__name__} must be set up first (the runner calls "
+                              "policy.setup(spec) after each reset; see "
+                              "vla_bench.evaluation.episode.policy_spec)")
+        return self._spec
 
     def num_parameters(self) -> int:
         """No learned parameters."""
@@ -58,10 +62,10 @@ class RandomPolicy(_Bound):
 
     def act(self, obs: dict[str, Any]) -> np.ndarray:
         """A uniform sample."""
-        space = self._need_space()
+        spec = self._need_spec()
         if self._rng is None:
             raise ConfigError("random policy: call seed(episode_seed) before act()")
-        return self._rng.uniform(-self.scale, self.scale, space.shape).astype(np.float32)
+        return self._rng.uniform(-self.scale, self.scale, spec.action_shape).astype(np.float32)
 
 
 class NoopPolicy(_Bound):
@@ -74,19 +78,17 @@ class NoopPolicy(_Bound):
     ``base_only``.
     """
 
-    def bind(self, env: Any) -> None:
+    def setup(self, spec: PolicySpec) -> None:
         """Find the gripper dimensions and their state entries."""
-        super().bind(env)
-        base = env.unwrapped
-        layout = list(getattr(base, "action_layout", ()))
-        state = list(getattr(base, "state_layout", ()))
+        super().setup(spec)
+        layout, state = list(spec.action_layout), list(spec.state_layout)
         self._grippers = [(layout.index(f"{side}_gripper"), state.index(f"{side}_gripper_opening"))
                           for side in ("right", "left")
                           if f"{side}_gripper" in layout and f"{side}_gripper_opening" in state]
 
     def act(self, obs: dict[str, Any]) -> np.ndarray:
         """Zeros, with the grippers holding their current opening."""
-        action = np.zeros(self._need_space().shape, np.float32)
+        action = np.zeros(self._need_spec().action_shape, np.float32)
         state = obs[cv.OBS_STATE]
         for a_idx, s_idx in self._grippers:
             action[a_idx] = 1.0 - 2.0 * float(state[s_idx])  # opening 1 (open) -> -1 (open)
@@ -97,18 +99,22 @@ class ExpertPolicy(_Bound):
     """The task's scripted expert (privileged: it reads the simulator state).
 
     This is the "traditional" controller of the comparison: motion planning/IK and a
-    navigation planner over ground-truth poses, via ``env.unwrapped.expert_action()``.
+    navigation planner over ground-truth poses, via ``env.unwrapped.expert_action()``. The
+    registry lists it as privileged (``expert``, ``scripted``), so the runner binds it to the
+    env; built from this class directly, it is not bound and says so.
     """
 
-    privileged = True
+    _env: Any = None
 
     def bind(self, env: Any) -> None:
         """Keep the env: the expert plans from its state."""
-        super().bind(env)
         self._env = env.unwrapped
 
     def act(self, obs: dict[str, Any]) -> np.ndarray:
         """The expert's next action."""
-        self._need_space()
+        if self._env is None:
+            raise ConfigError("ExpertPolicy reads the simulator, so it must be bound to the env "
+                              "(policy.bind(env)); the runner does that only for policies "
+                              "registered as privileged: run it by its name, 'expert'")
         return np.asarray(self._env.expert_action(), np.float32)
 

@@ -8,6 +8,11 @@ without touching vla_bench by declaring an entry point::
 
 Names registered in this process (built-ins and :func:`register_policy`) take precedence
 over entry points of the same name.
+
+Privilege is recorded here, never taken from the policy object: only a target registered with
+``privileged=True`` (the built-in expert) is handed the live env (``bind(env)``). Entry points
+and ad-hoc ``"module:factory"`` strings are never privileged. Policies built through a
+privileged target are remembered (:func:`is_privileged`) so the runner can tell them apart.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -34,14 +40,23 @@ _REGISTRY: dict[str, Target] = {
     "expert": "vla_bench.policies.builtin:ExpertPolicy",
     "scripted": "vla_bench.policies.builtin:ExpertPolicy",  # the spec's name for the expert
 }
+# Targets whose policies get the live env. Keyed by target, so that an alias and its
+# original agree, and so that nothing a policy object says about itself counts.
+_PRIVILEGED: set[Any] = {"vla_bench.policies.builtin:ExpertPolicy"}
+# Policy instances built through a privileged target, by identity (id -> reference): a
+# policy's own __eq__/__hash__ must not make it look like one. Weakly held where possible.
+_PRIVILEGED_INSTANCES: dict[int, Callable[[], Any]] = {}
 
 
-def register_policy(name: str, target: Target, *, overwrite: bool = False) -> None:
+def register_policy(name: str, target: Target, *, overwrite: bool = False,
+                    privileged: bool = False) -> None:
     """Register ``name`` -> ``"module:factory"`` (imported lazily) or a factory callable.
 
     The factory is called as ``factory(**kwargs)`` and must return a
     :class:`~vla_bench.policies.base.Policy`. For multi-process evaluation a string target
     is best: worker processes import it themselves (a callable must be picklable).
+    ``privileged=True`` gives its policies the live env through ``bind(env)`` (simulator
+    state, the expert): meant for reference controllers, and shown in every report.
     """
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ConfigError(f"policy name must be letters, digits, '_', '-', '.', got {name!r}")
@@ -54,6 +69,66 @@ def register_policy(name: str, target: Target, *, overwrite: bool = False) -> No
         raise ConfigError(f"policy {name!r} is already registered as {_REGISTRY[name]!r}; "
                           "pass overwrite=True to replace it")
     _REGISTRY[name] = target
+    if privileged:
+        _PRIVILEGED.add(target)
+
+
+def is_privileged_target(target: Any) -> bool:
+    """Whether ``target`` (a resolved target, see :func:`resolve_target`) is registered as
+    privileged."""
+    if isinstance(target, PrivilegedFactory):
+        return True
+    try:
+        return target in _PRIVILEGED
+    except TypeError:  # an unhashable callable cannot have been registered
+        return False
+
+
+def is_privileged(policy: Any) -> bool:
+    """Whether ``policy`` (this very object) was built through a target registered as
+    privileged."""
+    ref = _PRIVILEGED_INSTANCES.get(id(policy))
+    return ref is not None and ref() is policy
+
+
+def _mark_privileged(policy: Any) -> Any:
+    key = id(policy)
+
+    def forget(r: Any) -> None:
+        if _PRIVILEGED_INSTANCES.get(key) is r:
+            del _PRIVILEGED_INSTANCES[key]
+
+    ref: Callable[[], Any]
+    try:
+        ref = weakref.ref(policy, forget)
+    except TypeError:  # cannot be weakly referenced: held for the life of the process
+        def ref() -> Any:
+            return policy
+    _PRIVILEGED_INSTANCES[key] = ref
+    return policy
+
+
+class PrivilegedFactory:
+    """A factory whose policies are privileged; picklable, so the privilege decided here
+    travels to worker processes and Ray actors with the target."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:  # inspect.signature follows it
+        return _import_factory(self.target)
+
+    @property
+    def cameras(self) -> Any:
+        """The wrapped factory's declared cameras."""
+        return getattr(_import_factory(self.target), "cameras", None)
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return _mark_privileged(_import_factory(self.target)(**kwargs))
+
+    def __repr__(self) -> str:
+        return f"privileged {self.target!r}"
 
 
 def _check_target(target: str) -> None:
@@ -91,7 +166,15 @@ def resolve_target(name: str) -> Target:
 
 
 def load_factory(target: Target) -> Callable[..., Any]:
-    """Import a ``"module:factory"`` target (or return a callable as is)."""
+    """Import a ``"module:factory"`` target (or return a callable as is). A target registered
+    as privileged gives a :class:`PrivilegedFactory`, whose policies :func:`is_privileged`
+    knows."""
+    if not isinstance(target, PrivilegedFactory) and is_privileged_target(target):
+        return PrivilegedFactory(target)
+    return _import_factory(target)
+
+
+def _import_factory(target: Target) -> Callable[..., Any]:
     if callable(target):
         return target
     _check_target(target)

@@ -1,17 +1,22 @@
-"""Humanoid robot adapters. ``ROBOTS`` maps a robot name to its :class:`RobotModel`."""
+"""Humanoid robot adapters. ``ROBOTS`` maps a robot name to its :class:`RobotModel`.
+
+``g1_29`` (Unitree's 29-DoF G1) needs its model fetched once at set-up
+(``python -m vla_bench.robots.fetch``); the others come with robosuite-models.
+"""
 
 from __future__ import annotations
 
 from vla_bench.errors import UnknownNameError
 from vla_bench.robots.adapter import RobotHandles, RobotModel
 from vla_bench.robots.g1 import G1
+from vla_bench.robots.g1_29 import G1_29
 from vla_bench.robots.h1 import H1
 
-ROBOTS: dict[str, RobotModel] = {"g1": G1, "h1": H1}
+ROBOTS: dict[str, RobotModel] = {"g1": G1, "g1_29": G1_29, "h1": H1}
 
 
 def get_robot(name: str) -> RobotModel:
-    """The robot model registered as ``name`` (``"g1"``, ``"h1"``)."""
+    """The robot model registered as ``name`` (``"g1"``, ``"g1_29"``, ``"h1"``)."""
     try:
         return ROBOTS[name]
     except KeyError:

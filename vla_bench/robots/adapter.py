@@ -7,6 +7,7 @@ A new humanoid is a new :class:`RobotModel` record (see ``g1.py``, ``h1.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class RobotModel:
     """Static description of a humanoid, enough to build, control and monitor it."""
 
     name: str
-    asset: str  # folder under robosuite-models' assets/robots
+    asset: str  # robosuite-models robots/<asset>, or a key of assets.DOWNLOADED_ROBOTS
     root_body: str
     pelvis_body: str
     torso_body: str
@@ -59,6 +60,9 @@ class RobotModel:
     grasp_min_height: float = 0.037
     gripper_stroke: float = 0.045  # m of travel per finger (fully open)
     description: str = ""
+    # Asset-specific edits applied to the loaded spec before anything else (e.g. removing a
+    # hand the gripper replaces, or a light/camera the asset brings along); None: none.
+    edit_spec: Callable[[mujoco.MjSpec], None] | None = None
 
     @property
     def body_joints(self) -> tuple[str, ...]:
@@ -111,6 +115,7 @@ class RobotHandles:
 
 
 def _absolute_mesh_paths(spec: mujoco.MjSpec, folder: Path) -> None:
+    folder = folder / spec.meshdir  # the asset's <compiler meshdir>, relative to its XML
     for mesh in spec.meshes:
         if mesh.file and not Path(mesh.file).is_absolute():
             mesh.file = str((folder / mesh.file).resolve())
@@ -151,10 +156,24 @@ def build_robot_spec(
 
     ``floating`` gives the pelvis a free joint (whole-body mode: the robot can fall);
     otherwise the pelvis rides on x/y/z slides and a yaw hinge driven by the base controller.
+
+    Gravity compensation differs between the two, on purpose:
+
+    * floating (``joint_pos``): none. Every body has its full weight and only the joint
+      actuators, within their torque limits, carry it. MuJoCo applies a body's ``gravcomp``
+      to every DoF of its chain; the free joint has no actuator, so compensation would reach
+      it as an invisible lift (it made the G1 hover above the floor).
+    * carried (``ee_delta``, ``base_only``): every body but the root is compensated. On the
+      body joints (``actgravcomp``) the gravity torque is added to the joint's actuator and
+      the sum is clamped to the joint's torque limit, like a real controller's feed-forward;
+      on the base slides and yaw hinge it acts passively, i.e. the carrier holds the weight
+      that its height servo would otherwise hold. Without it the arms sag 2–3 cm.
     """
     xml = assets.robot_xml(robot.asset)
     spec = mujoco.MjSpec.from_file(str(xml))
     _absolute_mesh_paths(spec, xml.parent)
+    if robot.edit_spec is not None:
+        robot.edit_spec(spec)
     for act in list(spec.actuators):
         spec.delete(act)
     for sensor in list(spec.sensors):
@@ -189,9 +208,13 @@ def build_robot_spec(
             legs = group != "arms"
             joint.armature = max(joint.armature, 0.03 if legs else 0.02)  # rotor inertia
             joint.damping[0] = max(float(joint.damping[0]), 1.0 if legs else 0.5)
-            # Gravity compensation through the actuators (counted against their force limits),
-            # as the real robot's joint controllers do; without it the arms sag 2–3 cm.
-            joint.actgravcomp = 1
+            limit = robot.torque_limits[name]
+            if not floating:
+                # Carried modes: the joint's gravity torque goes through its actuator and the
+                # sum is clamped to the torque limit (see the docstring).
+                joint.actgravcomp = 1
+                joint.actfrclimited = mujoco.mjtLimited.mjLIMITED_TRUE
+                joint.actfrcrange = [-limit, limit]
             act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
             kp = robot.kp[group]
             # Legs: kv = kp / 25 (40 ms servo time constant) keeps a free-floating robot stable
@@ -200,7 +223,6 @@ def build_robot_spec(
             act.set_to_position(kp=kp, kv=kp / (25.0 if legs else 50.0))
             act.ctrlrange = joint.range
             act.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
-            limit = robot.torque_limits[name]
             act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
             act.forcerange = [-limit, limit]
 
@@ -233,9 +255,10 @@ def build_robot_spec(
     )
     if grippers:
         _attach_grippers(spec, robot)
-    for body in spec.bodies:
-        if body.name != robot.root_body:
-            body.gravcomp = 1.0
+    if not floating:
+        for body in spec.bodies:
+            if body.name != robot.root_body:
+                body.gravcomp = 1.0
     _set_contacts(spec, touches_ground=floating)
     for body1, body2 in _home_contact_pairs(robot, spec):
         spec.add_exclude(bodyname1=body1, bodyname2=body2)

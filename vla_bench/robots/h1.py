@@ -38,8 +38,11 @@ H1 = RobotModel(
            for s in ("left", "right") for j in _ARM},
     },
     home={
-        "left_leg_hip_pitch_joint": -0.2, "left_leg_knee_joint": 0.4, "left_leg_ankle_joint": -0.2,
-        "right_leg_hip_pitch_joint": -0.2, "right_leg_knee_joint": 0.4, "right_leg_ankle_joint": -0.2,
+        # Hips -0.1 / ankles -0.3 put the centre of mass over the middle of the feet, so the
+        # joint servos alone hold this pose on a free pelvis (joint_pos). With the symmetric
+        # -0.2 / -0.2 the centre of mass sat on the heels and the H1 fell backwards in 2 s.
+        "left_leg_hip_pitch_joint": -0.1, "left_leg_knee_joint": 0.4, "left_leg_ankle_joint": -0.3,
+        "right_leg_hip_pitch_joint": -0.1, "right_leg_knee_joint": 0.4, "right_leg_ankle_joint": -0.3,
         "right_shoulder_pitch_joint": 0.1, "right_shoulder_roll_joint": -0.35,
         "right_elbow_joint": 1.3,
         "left_shoulder_pitch_joint": 0.1, "left_shoulder_roll_joint": 0.35, "left_elbow_joint": 1.3,

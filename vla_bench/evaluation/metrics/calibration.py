@@ -1,7 +1,10 @@
 """Calibration of a policy's reported success probability against at-end success.
 
-Per-episode confidence: the record's ``confidence["episode"]`` (the policy's own per-episode
-probability) when reported, else ``confidence["final"]`` (its last per-step confidence).
+Per-episode confidence: the record's ``confidence["episode"]`` when present, else
+``confidence["final"]``. Both come from confidences the policy reported with its actions, i.e.
+before the outcome was known (the runner sets ``episode`` to the last of them); an answer given
+after the episode ended is kept as ``confidence["post_episode"]`` and never scored, so
+calibration cannot be gamed by answering once the result is visible.
 Episodes without either are left out and counted; a run where no episode has one is marked
 ``"not reported"`` rather than scored, so such policies are not penalised.
 

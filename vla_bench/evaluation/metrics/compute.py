@@ -1,9 +1,13 @@
 """Compute figures: policy parameters (from the run config) and per-call latency.
 
-Records hold per-episode latency summaries (median, p95, mean of ``policy.act`` wall time), not
-every call, so the run-level figures are: the median of the episode medians, the 95th
-percentile of the episode p95s, and the mean weighted by episode steps. They describe the
-machine the run used as much as the policy; compare them only across runs on one machine.
+Records hold per-episode latency summaries (median, p95, mean and ``n_calls`` of ``policy.act``
+wall time), not every call, so the run-level figures are: the median of the episode medians,
+the 95th percentile of the episode p95s, and the mean per call, each episode's mean weighted
+by its number of policy calls. Weighting by env steps would be wrong with action chunks, where
+one call serves several steps: a policy with 8-step chunks would have its slow episodes
+counted 8 times over. Records written before ``n_calls`` existed give no mean (with a reason).
+The figures describe the machine the run used as much as the policy; compare them only across
+runs on one machine.
 """
 
 from __future__ import annotations
@@ -40,19 +44,27 @@ def compute_metrics(
     lat = [field(r, "latency_ms") for r in records if field(r, "latency_ms")]
     medians = [float(x["median"]) for x in lat if x.get("median") is not None]
     p95s = [float(x["p95"]) for x in lat if x.get("p95") is not None]
-    weighted = [(float(x["mean"]), int(field(r, "steps"))) for r in records
-                if (x := field(r, "latency_ms")) and x.get("mean") is not None]
+    with_mean = [x for x in lat if x.get("mean") is not None]
+    weighted = [(float(x["mean"]), int(x["n_calls"])) for x in with_mean
+                if x.get("n_calls") is not None]
     total = sum(w for _, w in weighted)
+    mean = sum(m * w for m, w in weighted) / total if total else None
+    mean_reason = None
+    if len(weighted) < len(with_mean):
+        mean, mean_reason = None, ("records without latency_ms.n_calls (written by an older "
+                                   "vla_bench): re-run to get the per-call mean")
     walls = [float(field(r, "wall_time_s")) for r in records]
     return {
         "parameters": parameters_from_config(config or {}),
         "latency_ms": {
             "median": stats.median(medians),
             "p95": stats.percentile(p95s, 95),
-            "mean": sum(m * w for m, w in weighted) / total if total else None,
+            "mean": mean,
+            "mean_reason": mean_reason,
             "n_episodes": len(medians),
+            "n_calls": total,
             "definition": "median of episode medians; 95th percentile of episode p95s; "
-                          "step-weighted mean",
+                          "mean per policy call (episode means weighted by calls)",
         },
         "wall_time_s": {"mean": stats.mean(walls), "total": sum(walls)},
     }

@@ -4,10 +4,15 @@ A perturbed record ``<env_id>|<split>|<axis:level>|<seed>`` is paired with the n
 of the same ``(env_id, split, seed)``; unpaired records on either side are left out and
 counted, so a drop is never an artefact of comparing different seeds.
 
-Seed score (A:3880-3890): ``min(mean_p success_p / success_nominal, 1)`` over the perturbation
-conditions ``p`` (every ``axis:level`` in the run), with ``success_nominal`` the nominal success
-rate over the episodes paired with at least one condition. The seed divided by zero when the
-nominal success is 0; here that case is defined by the limit of the capped ratio:
+Seed score (A:3880-3890): ``min(mean_p success_p / mean_p nominal_p, 1)`` over the perturbation
+conditions ``p`` (every ``axis:level`` in the run), with ``nominal_p`` the nominal success rate
+of the very episodes (same task, split and seed) that condition ``p`` ran on. The nominal side
+is paired per condition, not pooled over the run: conditions that run on some tasks only
+(``distractors`` in the kitchen and workshop, ``mass`` where an object is free) would otherwise
+compare one task mix with another, and a policy that no condition affects could score 0.5
+instead of 1. The seed
+divided by zero when the nominal success is 0; here that case is defined by the limit of the
+capped ratio:
 
 - nominal 0 and some perturbed success > 0 → 1.0 (the perturbations cost nothing);
 - nominal 0 and every perturbed success 0 → ``None`` ("undefined: nominal success is 0 and so
@@ -90,16 +95,21 @@ def robustness_metrics(records: Sequence[Record]) -> dict[str, Any]:
         entry["mean_drop"] = stats.mean([c["drop"] for c in conds])
         entry["score"], entry["score_reason"] = capped_ratio(mean_succ or 0.0, mean_nom or 0.0)
 
-    nominal_rate = sum(bool(field(r, "success")) for r in used_nominal.values()) / len(used_nominal)
+    # The score pairs each condition with its own nominal episodes (mean_nominal), so both
+    # sides average over the same task mix; the pooled rate is kept for reading only.
+    pooled = sum(bool(field(r, "success")) for r in used_nominal.values()) / len(used_nominal)
     mean_perturbed = stats.mean([c["success"]["rate"] for c in per_condition.values()]) or 0.0
-    score, reason = capped_ratio(mean_perturbed, nominal_rate)
+    mean_nominal = stats.mean([c["nominal_success"] for c in per_condition.values()]) or 0.0
+    score, reason = capped_ratio(mean_perturbed, mean_nominal)
     return {
-        "nominal_success": nominal_rate,
+        "nominal_success": mean_nominal,
+        "nominal_success_pooled": pooled,
         "n_nominal_paired": len(used_nominal),
         "mean_perturbed_success": mean_perturbed,
         "score": score,
         "score_reason": reason,
-        "score_definition": "min(mean_p success_p / success_nominal, 1) over axis:level conditions",
+        "score_definition": "min(mean_p success_p / mean_p nominal_p, 1) over axis:level "
+                            "conditions, nominal_p on the episodes (task, split, seed) of p",
         "unpaired_perturbed": unpaired,
         "conditions": per_condition,
         "axes": axes,

@@ -1,8 +1,8 @@
 """Social compliance on episodes with simulated people.
 
 These figures replace the seeds' "human satisfaction" (A:3817-3820, which the seed code sets
-equal to success): there is no human here to rate the robot, so the report gives what can be measured
-instead: how close the robot came, how fast it approached, whether it faced the person, and
+equal to success): there is no human here to rate the robot, so the report gives what can be
+measured instead: how close the robot came, how fast it approached, whether it faced the person, and
 how often it broke the human-proximity rule (closer than 1.0 m, or than 1.0 m + 0.5 s × its
 approach speed).
 """

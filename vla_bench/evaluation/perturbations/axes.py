@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -78,6 +79,15 @@ class Axis:
         """Whether the axis can act in envs of ``domain``."""
         return self.domains is None or domain in self.domains
 
+    def not_applicable(self, env: gym.Env) -> str | None:
+        """Why this axis cannot change any episode of ``env`` (a built env), or None.
+
+        Structural, level-independent: e.g. ``mass`` without free objects. Such conditions
+        are dropped from a run's plan and reported, since a no-op scores as perfect
+        robustness (see :func:`not_applicable`).
+        """
+        return self.wrapper.not_applicable(env.unwrapped)
+
     def label(self, level: float) -> str:
         """The record's ``perturbation`` string, e.g. ``"image_noise:0.1"``."""
         return f"{self.name}:{self.validate(level):g}"
@@ -116,11 +126,57 @@ _ALL = (
     _axis(physical.Mass, "physical", "mass factor", (1.5, 2.0, 3.0), (0.1, 10.0), nominal=1.0),
     _axis(physical.Friction, "physical", "friction factor", (0.7, 0.5, 0.3), (0.05, 2.0),
           nominal=1.0),
-    _axis(physical.Push, "physical", "N", (600.0, 1000.0, 1400.0), (0.0, 5000.0)),
+    _axis(physical.Push, "physical", "N on the carried base (0.1 x level on a free pelvis)",
+          (600.0, 1000.0, 1400.0), (0.0, 5000.0)),
     _axis(scene.Distractors, "scene", "strength (props = round(4 level))", (0.25, 0.5, 1.0),
           (0.0, 1.0), domains=scene.DISTRACTOR_DOMAINS, env_knob="distractors"),
 )
 AXES: dict[str, Axis] = {a.name: a for a in _ALL}
+
+
+# Axes whose wrapper overrides ``not_applicable`` (compared by function: a classmethod gives a
+# new bound method at every access).
+STRUCTURAL_AXES = tuple(
+    a.name for a in _ALL
+    if a.wrapper.not_applicable.__func__ is not PerturbationWrapper.not_applicable.__func__)
+
+
+def not_applicable(axis: str, env_id: str, env_kwargs: Mapping[str, Any]) -> str | None:
+    """Why ``axis`` cannot act on the env ``env_id`` built with ``env_kwargs``, or None.
+
+    Only the axes with a structural check (:data:`STRUCTURAL_AXES`: ``mass``, ``friction``)
+    build the env, once per ``(env_id, env_kwargs)`` in this process; every other axis answers
+    None at once.
+    """
+    if axis not in STRUCTURAL_AXES:
+        return None
+    return _structural_reasons(env_id, _kwargs_key(env_kwargs)).get(axis)
+
+
+def _kwargs_key(env_kwargs: Mapping[str, Any]) -> str:
+    import json
+
+    # Images do not change the model: building without cameras is faster and gives the same
+    # answer.
+    kept = {k: v for k, v in env_kwargs.items() if k not in ("cameras", "image_size",
+                                                               "render_mode")}
+    return json.dumps(kept, sort_keys=True, default=str)
+
+
+@functools.lru_cache(maxsize=64)
+def _structural_reasons(env_id: str, kwargs_key: str) -> dict[str, str]:
+    import json
+
+    from vla_bench.registry import make_from_config
+
+    kwargs = dict(json.loads(kwargs_key))
+    kwargs["cameras"] = ()
+    env = make_from_config(env_id, kwargs)
+    try:
+        reasons = {name: AXES[name].not_applicable(env) for name in STRUCTURAL_AXES}
+    finally:
+        env.close()
+    return {k: v for k, v in reasons.items() if v is not None}
 
 
 def merge_env_kwargs(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -110,6 +110,17 @@ class PerturbationWrapper(gym.Wrapper):
         self._episodes = 0
         self._edits = model_edits(env.unwrapped) if self.edits_model else None
 
+    @classmethod
+    def not_applicable(cls, base: Any) -> str | None:
+        """Why this axis cannot change any episode of the unwrapped env ``base``, or None.
+
+        A condition that changes nothing would score as perfectly robust and pull the
+        robustness score toward 1; the runner drops it from the plan and reports this reason.
+        Only structural facts of the built env count (what exists in the model, the control
+        mode), never the level.
+        """
+        return None
+
     # -- Gymnasium API -----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,13 +7,16 @@ nominal text, which records can store next to the perturbed one. Outputs stay wi
 :data:`~vla_bench.conventions.INSTRUCTION_CHARSET` and
 :data:`~vla_bench.conventions.INSTRUCTION_MAX_LENGTH`.
 
-The text functions (:func:`paraphrase`, :func:`substitute_synonyms`, :func:`add_typos`,
-:func:`add_distractor_clauses`) are pure: text and Generator in, text out.
+The text functions (:func:`paraphrase`, :func:`substitute_synonyms`,
+:func:`synonyms_keeping_slots`, :func:`add_typos`, :func:`add_distractor_clauses`) are pure:
+text and Generator in, text out.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, SupportsFloat
 
@@ -23,62 +26,6 @@ from vla_bench import conventions as cv
 from vla_bench.errors import ConfigError
 from vla_bench.evaluation.perturbations.base import ObservationPerturbation
 from vla_bench.language import Templates
-
-# Phrase -> meaning-preserving alternatives. Verbs, prepositions and politeness only, plus
-# nouns with exact synonyms: never colours, sizes or the names that pick out a target.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "pick up": ("lift", "collect"),
-    "place": ("set", "put"),
-    "put": ("set", "place"),
-    "grab": ("grasp", "seize"),
-    "take": ("get", "grab"),
-    "drop": ("release", "let go of"),
-    "move the": ("shift the", "carry the"),
-    "move to": ("go to", "walk to"),
-    "go to": ("head to", "proceed to"),
-    "walk": ("stroll", "step"),
-    "head to": ("go to", "walk to"),
-    "head for": ("go to", "make for"),
-    "wait": ("pause", "hold on"),
-    "stop": ("halt", "come to a stop"),
-    "stay": ("remain", "linger"),
-    "approach": ("walk up to", "go up to"),
-    "continue": ("keep going", "carry on"),
-    "proceed": ("continue", "carry on"),
-    "find": ("locate", "spot"),
-    "make your way": ("go", "walk"),
-    "into": ("in", "inside"),
-    "inside": ("within", "into"),
-    "next to": ("beside", "near"),
-    "beside": ("next to", "alongside"),
-    "please": ("kindly", "if you would"),
-    "could you": ("can you", "would you"),
-    "refrigerator": ("fridge",),
-    "fridge": ("refrigerator",),
-    "container": ("bin", "receptacle"),
-    "tighten": ("fasten", "secure"),
-    "turn": ("rotate", "twist"),
-    "rotate": ("turn", "twist"),
-    "use": ("employ", "utilize"),
-    "using": ("with", "employing"),
-    "push": ("shove", "press"),
-    "pull": ("tug", "draw"),
-    "cross": ("traverse", "go across"),
-    "traverse": ("cross", "go across"),
-    "uneven": ("bumpy", "irregular"),
-    "rough": ("rugged", "bumpy"),
-    "rocky": ("stony", "rough"),
-    "stony": ("rocky", "pebbly"),
-    "hit": ("strike", "knock"),
-    "pound": ("hammer", "bang"),
-    "knock": ("tap", "hit"),
-    "drive": ("hammer", "sink"),
-    "board": ("plank",),
-    "plank": ("board",),
-    "wood": ("timber", "board"),
-    "far side": ("other side", "opposite side"),
-    "far end": ("other end", "opposite end"),
-}
 
 # Irrelevant clauses appended after a comma: nothing in any scene, no new goal, no negation
 # of the task.
@@ -122,6 +69,9 @@ def _capitalize(text: str) -> str:
 
 
 # -- paraphrase ------------------------------------------------------------------------------
+_REPEAT = "__repeat"
+
+
 @cache
 def _template_regex(template: str) -> re.Pattern[str]:
     """A template as a regex whose named groups capture its slot values."""
@@ -129,22 +79,29 @@ def _template_regex(template: str) -> re.Pattern[str]:
     for i, part in enumerate(re.split(r"\{(\w+)\}", template)):
         if i % 2 == 0:
             out.append(re.escape(part))
-        elif part in seen:
-            out.append(f"(?P={part})")
+        elif part in seen:  # a repeat: the same text, in a group of its own (for its span)
+            out.append(f"(?P<{part}{_REPEAT}{i}>(?P={part}))")
         else:
             seen.add(part)
             out.append(f"(?P<{part}>.+?)")
     return re.compile("".join(out), re.IGNORECASE)
 
 
-def slot_values(instruction: str, templates: Templates) -> dict[str, str] | None:
-    """The slot values an instruction was filled with, or None if no template produced it."""
+def _slot_match(instruction: str, templates: Templates) -> re.Match[str] | None:
     text = instruction[:1].lower() + instruction[1:]  # undo Templates.sample's capital
     for template in templates.train + templates.test:
         match = _template_regex(template).fullmatch(text)
         if match:
-            return match.groupdict()
+            return match
     return None
+
+
+def slot_values(instruction: str, templates: Templates) -> dict[str, str] | None:
+    """The slot values an instruction was filled with, or None if no template produced it."""
+    match = _slot_match(instruction, templates)
+    if match is None:
+        return None
+    return {k: v for k, v in match.groupdict().items() if _REPEAT not in k}
 
 
 def paraphrase(instruction: str, templates: Templates, probability: float,
@@ -166,29 +123,191 @@ def paraphrase(instruction: str, templates: Templates, probability: float,
 
 
 # -- synonyms --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Synonym:
+    """A phrase, the phrases that mean the same, and the contexts where they do.
+
+    A swap only happens where the phrase is a true synonym: ``verb`` phrases only at the start
+    of a clause (start of the text, after ``, ; :`` or one of :data:`CLAUSE_OPENERS`), so
+    "place" swaps in "and place it" but not in "hold it in place", nor "turn" in "give it a
+    turn". ``next_words`` (when given) lists the words that may follow ("" = end of a clause);
+    ``not_next`` and ``not_prev`` the words that may not follow or precede; ``not_in_clause``
+    words whose presence later in the same clause changes the phrase's meaning ("put ... away").
+    A multi-word phrase is matched as a unit, so its words are never swapped one by one
+    ("stay put" becomes "stay still", never "remain place"); a rule without alternatives keeps
+    its phrase as it is ("in place", "turn on").
+    """
+
+    phrase: str
+    alternatives: tuple[str, ...] = ()
+    verb: bool = False
+    next_words: tuple[str, ...] | None = None
+    not_next: tuple[str, ...] = ()
+    not_prev: tuple[str, ...] = ()
+    not_in_clause: tuple[str, ...] = ()
+
+
+# Words after which a verb starts a clause: "... and place it", "could you pour", "use the
+# wrench to tighten".
+CLAUSE_OPENERS = frozenset({"and", "then", "or", "please", "kindly", "you", "to", "first",
+                            "also", "now", "so"})
+_PUNCT = frozenset(",;:.!?")
+_PARTICLES = ("away", "up", "off", "out", "together", "down")
+_MOTION = ("to", "over", "across", "around", "behind", "through", "along", "up", "towards",
+           "toward", "past", "into", "in", "")
+
+# The table: verbs, prepositions, politeness and the nouns with an exact synonym. Never
+# colours, sizes, materials, terrain words or any word that can pick out a target among
+# alternatives in a scene (goal slots are protected separately). Multi-word phrases come
+# first where they overlap single words: the longest matching phrase wins.
+SYNONYMS: tuple[Synonym, ...] = (
+    # fixed units: idioms whose words mean something else one by one
+    Synonym("stay put", ("stay still", "remain still")),
+    Synonym("find your way", ("make your way",)),
+    Synonym("come to a stop", ("come to a halt",)),
+    Synonym("make your way", ("go",), next_words=_MOTION),
+    Synonym("turn around"), Synonym("turn on"), Synonym("turn off"), Synonym("in place"),
+    Synonym("from inside"),
+    Synonym("drive the nail", ("hammer the nail", "sink the nail")),
+    # verbs
+    Synonym("pick up", ("lift",), verb=True, not_in_clause=_PARTICLES),
+    Synonym("place", ("set", "put"), verb=True, not_in_clause=_PARTICLES),
+    Synonym("put", ("set", "place"), verb=True, not_in_clause=_PARTICLES),
+    Synonym("grab", ("grasp", "take hold of"), verb=True),
+    Synonym("drop", ("release",), verb=True),
+    Synonym("move the", ("shift the",), verb=True),
+    Synonym("move to", ("go to", "walk to"), verb=True),
+    Synonym("go to", ("head to", "proceed to"), verb=True),
+    Synonym("walk", ("stroll",), verb=True, next_words=_MOTION),
+    Synonym("head to", ("go to", "walk to"), verb=True),
+    Synonym("head for", ("go to", "make for"), verb=True),
+    Synonym("head over to", ("go over to", "walk over to"), verb=True),
+    Synonym("wait", ("stay",), verb=True, not_next=("for", "until", "a", "your")),
+    Synonym("stop", ("halt",), verb=True),
+    Synonym("stay", ("remain",), verb=True),
+    Synonym("approach", ("walk up to", "go up to"), verb=True),
+    Synonym("continue", ("keep going", "carry on"), verb=True, next_words=("to", "")),
+    Synonym("proceed", ("continue", "carry on"), verb=True, next_words=("to", "")),
+    Synonym("find", ("locate",), verb=True),
+    Synonym("tighten", ("fasten", "secure"), verb=True),
+    Synonym("turn", ("rotate",), verb=True, not_next=("left", "right", "it", "into")),
+    Synonym("rotate", ("turn",), verb=True),
+    Synonym("use", ("employ", "utilize"), verb=True),
+    Synonym("push", ("shove",), verb=True),
+    Synonym("pull", ("tug",), verb=True),
+    Synonym("cross", ("traverse", "go across"), verb=True),
+    Synonym("traverse", ("cross", "go across"), verb=True),
+    Synonym("hit", ("strike",), verb=True),
+    Synonym("pound", ("hammer",), verb=True),
+    Synonym("knock", ("hit",), verb=True, not_next=("on", "over", "off", "at")),
+    # prepositions and adverbials
+    Synonym("using", ("with",)),
+    Synonym("into the", ("in the", "inside the"),
+            not_prev=("cut", "split", "slice", "chop", "break", "divide", "turn", "look",
+                      "bump", "bumping", "run", "running", "crash", "crashing")),
+    Synonym("inside the", ("in the",)),
+    Synonym("next to", ("beside",)),
+    Synonym("beside", ("next to",)),
+    Synonym("far side", ("other side", "opposite side")),
+    Synonym("far end", ("other end", "opposite end")),
+    # politeness
+    Synonym("please", ("kindly",)),
+    Synonym("could you", ("can you", "would you")),
+    # nouns with an exact synonym
+    Synonym("refrigerator", ("fridge",)),
+    Synonym("fridge", ("refrigerator",)),
+    Synonym("container", ("bin",)),
+)
+_LONGEST_FIRST = sorted(SYNONYMS, key=lambda rule: len(rule.phrase), reverse=True)
 _SYNONYM_RE = re.compile(
-    r"\b(" + "|".join(re.escape(p) for p in sorted(SYNONYMS, key=len, reverse=True)) + r")\b",
-    re.IGNORECASE)
+    r"\b(" + "|".join(re.escape(r.phrase) for r in _LONGEST_FIRST) + r")\b", re.IGNORECASE)
+_TOKEN = r"[\w'-]+|[,;:.!?]"
+_PREV = re.compile(rf"({_TOKEN})\s*$")
+_NEXT = re.compile(rf"\s*({_TOKEN})")
 
 
-def synonym_sites(text: str) -> int:
-    """How many phrases of ``text`` the synonym table can replace."""
-    return len(_SYNONYM_RE.findall(text))
+def _applies(rule: Synonym, text: str, start: int, end: int) -> bool:
+    """Whether ``rule`` is a true synonym at ``text[start:end]`` (see :class:`Synonym`)."""
+    before = _PREV.search(text[:start])
+    prev = before.group(1).lower() if before else ""
+    after = _NEXT.match(text[end:])
+    nxt = "" if after is None or after.group(1) in _PUNCT else after.group(1).lower()
+    if rule.verb and prev and prev not in _PUNCT and prev not in CLAUSE_OPENERS:
+        return False
+    if rule.next_words is not None and nxt not in rule.next_words:
+        return False
+    if nxt in rule.not_next or prev in rule.not_prev:
+        return False
+    clause = re.split(r"[,;:.!?]|\band\b|\bthen\b", text[end:], maxsplit=1)[0].lower()
+    return not any(re.search(rf"\b{w}\b", clause) for w in rule.not_in_clause)
 
 
-def substitute_synonyms(text: str, probability: float, rng: np.random.Generator) -> str:
-    """Replace each phrase of :data:`SYNONYMS` by one of its alternatives with ``probability``."""
+def _sites(text: str, keep: Sequence[tuple[int, int]] = ()
+           ) -> list[tuple[int, int, Synonym]]:
+    """The swappable phrases of ``text`` as ``(start, end, rule)``, left to right.
 
-    def swap(match: re.Match[str]) -> str:
-        word = match.group(0)
-        options = SYNONYMS[word.lower()]
-        use, pick = rng.random(), int(rng.integers(len(options)))
+    At each position the longest phrase whose context fits wins; fixed units are matched too
+    (and swallow their words) but never returned. Nothing overlapping a ``keep`` span counts.
+    """
+    out: list[tuple[int, int, Synonym]] = []
+    pos = 0
+    while True:
+        match = _SYNONYM_RE.search(text, pos)
+        if match is None:
+            return out
+        start = match.start()
+        for rule in _LONGEST_FIRST:
+            end = start + len(rule.phrase)
+            if text[start:end].lower() != rule.phrase or re.match(r"\w", text[end:end + 1]):
+                continue
+            if any(start < b and a < end for a, b in keep) or not _applies(rule, text, start,
+                                                                            end):
+                continue
+            if rule.alternatives:
+                out.append((start, end, rule))
+            pos = end
+            break
+        else:
+            pos = start + 1  # a phrase may still start inside the one that did not fit
+
+
+def synonym_sites(text: str, keep: Sequence[tuple[int, int]] = ()) -> int:
+    """How many phrases of ``text`` the synonym table can replace (outside ``keep`` spans)."""
+    return len(_sites(text, keep))
+
+
+def substitute_synonyms(text: str, probability: float, rng: np.random.Generator,
+                        keep: Sequence[tuple[int, int]] = ()) -> str:
+    """Replace each phrase of :data:`SYNONYMS` that is a synonym in its context by one of its
+    alternatives, with ``probability``; text inside the ``keep`` spans is never touched."""
+    out, last = [], 0
+    for start, end, rule in _sites(text, keep):
+        use, pick = rng.random(), int(rng.integers(len(rule.alternatives)))
         if use >= probability:
-            return word
-        new = options[pick]
-        return _capitalize(new) if word[0].isupper() else new
+            continue
+        word, new = text[start:end], rule.alternatives[pick]
+        out += [text[last:start], _capitalize(new) if word[0].isupper() else new]
+        last = end
+    out.append(text[last:])
+    return _fit("".join(out))
 
-    return _fit(_SYNONYM_RE.sub(swap, text))
+
+def slot_spans(instruction: str, templates: Templates) -> list[tuple[int, int]]:
+    """Where an instruction's slot values sit (the goal words), or ``[]`` if no template of
+    the task produced it (a user's own instruction)."""
+    match = _slot_match(instruction, templates)
+    if match is None:
+        return []
+    return sorted(match.span(k) for k in match.groupdict())
+
+
+def synonyms_keeping_slots(instruction: str, templates: Templates, probability: float,
+                           rng: np.random.Generator) -> str:
+    """:func:`substitute_synonyms` with the goal slot values (colour, object, place, ...) of
+    the task's templates left verbatim: a slot value may hold a table word ("place mat",
+    "red plank") that names the goal."""
+    return substitute_synonyms(instruction, probability, rng,
+                               keep=slot_spans(instruction, templates))
 
 
 # -- typos -----------------------------------------------------------------------------------
@@ -283,14 +402,15 @@ class Paraphrase(_InstructionPerturbation):
 
 
 class Synonyms(_InstructionPerturbation):
-    """Each phrase found in :data:`SYNONYMS` is replaced by an alternative with probability
-    ``level``."""
+    """Each phrase of :data:`SYNONYMS` that is a synonym in its context is replaced by an
+    alternative with probability ``level``; the goal slot values stay verbatim."""
 
     axis = "synonyms"
 
     def rewrite(self, instruction: str) -> str:
         """Instruction with synonyms."""
-        return substitute_synonyms(instruction, self.level, self.rng)
+        return synonyms_keeping_slots(instruction, self.base.task.templates, self.level,
+                                      self.rng)
 
 
 class Typos(_InstructionPerturbation):
