@@ -268,6 +268,27 @@ def cmd_dataset_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- serve -----------------------------------------------------------------------------------
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a registered non-privileged policy over openpi's websocket protocol."""
+    import json
+
+    from vla_bench.errors import ConfigError
+    from vla_bench.serving.server import make_server
+
+    try:
+        kwargs = json.loads(args.policy_kwargs) if args.policy_kwargs else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--policy-kwargs is not valid JSON ({exc})") from exc
+    if not isinstance(kwargs, dict):
+        raise ConfigError("--policy-kwargs must be a JSON object, e.g. '{\"scale\": 0.5}'")
+    server = make_server(args.policy, kwargs, host=args.host, port=args.port)
+    server.serve_forever(on_ready=lambda uri: print(f"serving policy {args.policy!r} on {uri}",
+                                                    flush=True))
+    return 0
+
+
 # -- eval ------------------------------------------------------------------------------------
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -435,6 +456,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "settings, and compare")
     p.add_argument("--protocol", default="v1", help="protocol version (default v1)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="serve a policy over openpi's websocket protocol")
+    p.add_argument("--policy", required=True,
+                   help="registered non-privileged policy (random, noop, an entry point) or "
+                        "module:factory")
+    p.add_argument("--policy-kwargs", default=None, metavar="JSON",
+                   help="keyword arguments of the policy factory, as a JSON object")
+    p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

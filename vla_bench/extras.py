@@ -2,9 +2,10 @@
 
 The core (make an env, step it, run an evaluation) needs none of them. ``data`` holds the
 dataset writers and readers (pyarrow for LeRobot v3, h5py for HDF5), ``report`` the plotting
-library of the evaluation reports. Callers check with :func:`require` before the first lazy
-import, so that a missing package fails early with the command that installs it instead of a
-bare ``ModuleNotFoundError``. Nothing here imports the optional packages themselves.
+library of the evaluation reports, ``video`` MoviePy, which ``gymnasium.wrappers.RecordVideo``
+encodes with. Callers check with :func:`require` before the first lazy import, so that a
+missing package fails early with the command that installs it instead of a bare
+``ModuleNotFoundError``. Nothing here imports the optional packages themselves.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from vla_bench.errors import MissingDependencyError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "data": ("pyarrow", "h5py"),
     "report": ("matplotlib",),
+    "serve": ("websockets", "msgpack"),
+    "video": ("moviepy",),
 }
 
 

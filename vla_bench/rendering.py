@@ -4,12 +4,23 @@ MuJoCo and PyOpenGL read ``MUJOCO_GL`` / ``PYOPENGL_PLATFORM`` once per process,
 backend is chosen before the first GL import: the user's ``MUJOCO_GL`` if set, else EGL when
 ``libEGL`` is present, else OSMesa. RGB and depth come from the same render pass (MuJoCo's own
 ``Renderer`` draws the scene twice for that).
+
+Teardown order matters. ``mujoco.egl`` registers ``eglTerminate`` with :mod:`atexit` when it
+creates its first context; a renderer still alive at exit (a script that never calls
+``env.close()``) would otherwise be collected later, during interpreter finalisation, and its
+``GLContext.__del__`` would call ``eglDestroyContext`` on the terminated display (an
+``EGLError`` traceback on stderr). So every live renderer is tracked, and a hook registered
+*after* that first context (``atexit`` runs last-in, first-out) closes them while the display
+is still up. Each renderer frees its MuJoCo GL objects with its own context current, then the
+context itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes.util
 import os
+import weakref
 from dataclasses import dataclass
 
 import mujoco
@@ -24,6 +35,25 @@ _INSTALL_HINT = (
     "or run the README's set-up command"
 )
 _backend: str | None = None
+# Renderers not yet closed; weak, so that dropping an env still frees its renderer promptly.
+_live: weakref.WeakSet[RGBDRenderer] = weakref.WeakSet()
+_exit_hook_registered = False
+
+
+def _close_live_renderers() -> None:
+    """Close every renderer still open (the exit hook; see the module docstring)."""
+    for renderer in list(_live):
+        renderer.close()
+
+
+def _track(renderer: RGBDRenderer) -> None:
+    # Registered on the first renderer, i.e. after the GL backend's own exit hooks, so it runs
+    # before them.
+    global _exit_hook_registered
+    _live.add(renderer)
+    if not _exit_hook_registered:
+        atexit.register(_close_live_renderers)
+        _exit_hook_registered = True
 
 
 def select_backend() -> str:
@@ -61,7 +91,8 @@ def _gl_context(width: int, height: int) -> object:
             from mujoco.glfw import GLContext
         ctx = GLContext(width, height)
     except Exception as exc:  # ImportError, EGL errors, missing shared libraries
-        raise RenderBackendError(f"cannot start the {backend} GL backend ({exc}); {_INSTALL_HINT}") from exc
+        raise RenderBackendError(
+            f"cannot start the {backend} GL backend ({exc}); {_INSTALL_HINT}") from exc
     ctx.make_current()
     return ctx
 
@@ -92,11 +123,14 @@ class RGBDRenderer:
     """Renders ``uint8`` RGB and metric ``float32`` depth for named cameras of a model."""
 
     def __init__(self, model: mujoco.MjModel, height: int, width: int) -> None:
+        self._closed = True  # until the GL resources below exist
         self.model = model
         self.height, self.width = height, width
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, width)
         model.vis.global_.offheight = max(model.vis.global_.offheight, height)
         self._ctx = _gl_context(width, height)
+        self._closed = False
+        _track(self)
         self._scene = mujoco.MjvScene(model, maxgeom=4000)
         self._mjr = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_150)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self._mjr)
@@ -114,7 +148,6 @@ class RGBDRenderer:
         extent = model.stat.extent
         self._near = np.float32(model.vis.map.znear * extent)
         self._far = np.float32(model.vis.map.zfar * extent)
-        self._closed = False
 
     def render(self, data: mujoco.MjData, camera: int) -> tuple[np.ndarray, np.ndarray]:
         """RGB ``uint8[H, W, 3]`` and depth ``float32[H, W, 1]`` (metres), row 0 at the top."""
@@ -142,11 +175,21 @@ class RGBDRenderer:
         return camera_info(self.model, data, camera, self.height, self.width)
 
     def close(self) -> None:
-        """Free GL resources (idempotent)."""
+        """Free GL resources (idempotent): MuJoCo's GL objects in their own context, then it."""
         if self._closed:
             return
         self._closed = True
-        self._mjr.free()
+        _live.discard(self)
+        mjr = getattr(self, "_mjr", None)  # absent if __init__ failed after the context
+        if mjr is not None:
+            # mjr_freeContext deletes textures and buffers of whichever context is current.
+            self._ctx.make_current()  # type: ignore[attr-defined]
+            mjr.free()
         free = getattr(self._ctx, "free", None)
         if free is not None:
             free()
+
+    def __del__(self) -> None:
+        # A renderer dropped without close() (env garbage-collected mid-run) frees in order too.
+        if not getattr(self, "_closed", True):
+            self.close()

@@ -37,6 +37,8 @@ _REGISTRY: dict[str, Target] = {
     # anything is built.
     "random": "vla_bench.policies.builtin:RandomPolicy",
     "noop": "vla_bench.policies.builtin:NoopPolicy",
+    # A remote policy server (openpi's websocket protocol); needs the `serve` extra.
+    "openpi": "vla_bench.serving.client:OpenPIClientPolicy",
     "expert": "vla_bench.policies.builtin:ExpertPolicy",
     "scripted": "vla_bench.policies.builtin:ExpertPolicy",  # the spec's name for the expert
 }
