@@ -772,3 +772,19 @@ def test_privilege_travels_to_worker_processes(tmp_path, privileged):
     res = _run(Snoop(), tmp_path / "snoop", episodes_per_task=2, max_steps=5, workers=2)
     assert [r["failure_reason"] for r in res.records] == ["", ""]
     assert res.config["privileged"] is False
+
+
+def test_record_log_drop_rewrites_without_the_dropped(tmp_path):
+    from vla_bench.evaluation.records import RecordLog, read_records
+
+    path = tmp_path / "episodes.jsonl"
+    with RecordLog(path) as log:
+        for k in ("a", "b", "c"):
+            log.append({"key": k, "failure_reason": "policy_error: x" if k == "b" else ""})
+        assert log.drop({"b", "zzz"}) == 1
+        assert "b" not in log
+        log.append({"key": "b", "failure_reason": ""})
+    assert [r["key"] for r in read_records(path)] == ["a", "c", "b"]
+    assert not (tmp_path / "episodes.jsonl.tmp").exists()
+    with RecordLog(path) as log:
+        assert log.drop(set()) == 0 and len(log.records) == 3

@@ -245,6 +245,15 @@ def test_server_killed_mid_run_then_resumed(server, tmp_path):
     recs = read_records(log)
     assert len(recs) == 6 and len({r["key"] for r in recs}) == 6
     assert all(not r["failure_reason"] for r in recs[4:]), recs[4:]
+    # Losing nothing: --retry-errors runs the errored episodes again, replacing their records.
+    assert _eval("openpi", out, "--policy-kwargs", kw, "--episodes", "6", "--max-steps", "40",
+                 "--retry-errors") == 0
+    recs = read_records(log)
+    assert len(recs) == 6 and len({r["key"] for r in recs}) == 6
+    assert all(not r["failure_reason"] for r in recs), [r["failure_reason"] for r in recs]
+    config = json.loads((out / "run_config.json").read_text())
+    assert any(f"{len(bad)} episode(s) recorded with a policy error" in n
+               for n in config["notes"]), config["notes"]
 
 
 def test_client_reconnects_after_a_restart(server):

@@ -318,7 +318,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         video=args.video, estop=estop, policy_timeout_s=args.policy_timeout or None,
         policy_kwargs=kwargs, max_steps=args.max_steps, cameras=cameras,
         ray_address=args.ray_address, baseline_dir=args.baseline,
-        compare_expert=args.compare_expert, protocol_version=args.protocol)
+        compare_expert=args.compare_expert, protocol_version=args.protocol,
+        retry_errors=args.retry_errors)
     privileged = result.config.get("privileged")
     print(f"policy {result.config['policy_name']!r}: "
           + ("PRIVILEGED (reads the simulator state)" if privileged else "not privileged"))
@@ -439,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None,
                    help="run directory (default runs/eval/<policy>; re-run to resume)")
     p.add_argument("--video", action="store_true", help="record third-person episode videos")
+    p.add_argument("--retry-errors", action="store_true",
+                   help="when resuming, run again the episodes that ended in a policy error or "
+                        "timeout (e.g. a policy server that was down)")
     p.add_argument("--max-steps", type=_positive, default=None, metavar="N",
                    help="shorten every task's step budget to N")
     p.add_argument("--cameras", default=None,

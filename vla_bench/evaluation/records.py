@@ -317,6 +317,29 @@ class RecordLog:
         os.fsync(self._file.fileno())
         self.records[record["key"]] = dict(record)
 
+    def drop(self, keys: set[str]) -> int:
+        """Remove records so that their episodes run again; returns how many were removed.
+
+        The log is rewritten without them (a temporary file, fsynced, renamed over the log), so
+        it never holds two records of one episode and a crash leaves the old or the new log.
+        """
+        gone = keys & self.records.keys()
+        if not gone:
+            return 0
+        self._file.close()
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for key, rec in self.records.items():
+                if key not in gone:
+                    f.write(json.dumps(rec, allow_nan=False, separators=(",", ":")) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        for key in gone:
+            del self.records[key]
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+        return len(gone)
+
     def close(self) -> None:
         """Close the file."""
         self._file.close()

@@ -213,6 +213,7 @@ def evaluate(
     compare_expert: bool = False,
     progress: bool = True,
     reports: bool = True,
+    retry_errors: bool = False,
 ) -> EvalResult:
     """Evaluate a policy under the protocol; see the module docstring.
 
@@ -243,6 +244,9 @@ def evaluate(
         compare_expert: also run the scripted expert on the same nominal episodes, with this
             run's env kwargs (into ``<out_dir>/expert_baseline``, resumable too) and use it
             as ``baseline_dir``.
+        retry_errors: on resume, run again the episodes recorded with a policy error or
+            timeout (a policy server that was down, a crashed model), replacing their records;
+            simulator errors and ordinary failures stand.
     """
     from vla_bench import __version__
     from vla_bench.evaluation.backends import BACKENDS
@@ -339,7 +343,7 @@ def evaluate(
             estop=estop, env_kw=env_kw, image_size=image_size, max_steps=max_steps,
             protocol_version=protocol_version, ray_address=ray_address,
             baseline_dir=baseline_dir, compare_expert=compare_expert, progress=progress,
-            reports=reports)
+            reports=reports, retry_errors=retry_errors)
 
 
 def _evaluate_locked(run_dir: Path, config: dict[str, Any], specs: list[EpisodeSpec],
@@ -350,7 +354,7 @@ def _evaluate_locked(run_dir: Path, config: dict[str, Any], specs: list[EpisodeS
                      estop: tuple[str, ...], env_kw: dict[str, Any], image_size: Sequence[int],
                      max_steps: int | None, protocol_version: str, ray_address: str | None,
                      baseline_dir: str | Path | None, compare_expert: bool, progress: bool,
-                     reports: bool) -> EvalResult:
+                     reports: bool, retry_errors: bool) -> EvalResult:
     """The part of :func:`evaluate` that runs while it holds the run directory's lock."""
     from tqdm import tqdm
 
@@ -375,6 +379,14 @@ def _evaluate_locked(run_dir: Path, config: dict[str, Any], specs: list[EpisodeS
     _write_json(run_dir / CONFIG_FILE, config)
 
     log = RecordLog(run_dir / EPISODES_FILE)
+    if retry_errors:
+        planned = {s.key for s in specs}
+        retried = log.drop({k for k, r in log.records.items()
+                            if k in planned and is_policy_error(r)})
+        if retried:
+            config.setdefault("notes", []).append(
+                f"{retried} episode(s) recorded with a policy error or timeout were run again "
+                "(retry_errors)")
     todo = [s for s in specs if s.key not in log]
     skipped = len(specs) - len(todo)
     meta: dict[str, Any] = {}
@@ -486,6 +498,14 @@ def _config_diff(old: Mapping[str, Any], new: Mapping[str, Any],
         elif a != b:
             diff.append(f"{k}: {a!r} -> {b!r}")
     return diff
+
+
+POLICY_ERROR_PREFIXES = ("policy_error", "policy_timeout")
+
+
+def is_policy_error(record: Mapping[str, Any]) -> bool:
+    """An episode ended by its policy raising or timing out (not by the task or the physics)."""
+    return str(record.get("failure_reason") or "").startswith(POLICY_ERROR_PREFIXES)
 
 
 def _check_resume(run_dir: Path, config: Mapping[str, Any]) -> dict[str, Any] | None:
