@@ -121,3 +121,15 @@ def test_expert_phases_by_label() -> None:
     reach._frozen, grip._done = np.ones(3), 3
     expert._rearm(expert.labels["approach"])
     assert reach._frozen is None and grip._done == 0
+
+
+def test_a_task_tendon_is_refused_with_a_reason() -> None:
+    spec = mujoco.MjSpec()
+    before = compose.named_elements(spec)
+    body = spec.worldbody.add_body(name="arm")
+    body.add_geom(size=[0.05, 0, 0])
+    body.add_site(name="a")
+    spec.add_tendon(name="cable").wrap_site("a")
+    with pytest.raises(ConfigError, match="build tendons in the domain layout"):
+        compose.prefix_new_elements(spec, before, "task/")
+    assert spec.body("arm") is not None  # nothing renamed before refusing

@@ -201,6 +201,15 @@ def simplified_mesh(path: Path, keep: float) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(verts, np.float64), np.asarray(faces, np.int64)
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in blocks (wheels, models, provenance)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def file_hash(path: Path) -> str:
     """Short content hash of an asset file, for result provenance."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return file_sha256(path)[:16]

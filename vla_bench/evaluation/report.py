@@ -10,7 +10,6 @@ HTML are rendered from one list of sections, so they always show the same number
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
 import math
@@ -54,20 +53,12 @@ def package_versions() -> dict[str, str]:
             "python": platform.python_version()}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def asset_hashes() -> dict[str, str]:
     """SHA-256 of every leaf asset file we ship and of each registered robot's model XML.
 
-    Keys are ``assets/<path under vla_bench/assets>`` and
-    ``robosuite_models/robots/<name>/robot.xml``; a robot whose package is missing maps to an
-    ``"unavailable: …"`` note instead of failing the report.
+    Keys are ``assets/<path under vla_bench/assets>``, ``robosuite_models/robots/<name>/robot.xml``
+    and, for robots fetched at set-up, ``downloaded_robots/<name>/<model file>``; a robot whose
+    model is missing maps to an ``"unavailable: …"`` note instead of failing the report.
     """
     from vla_bench import assets
     from vla_bench.errors import VlaBenchError
@@ -75,11 +66,13 @@ def asset_hashes() -> dict[str, str]:
 
     out: dict[str, str] = {}
     for path in assets.asset_files():
-        out[f"assets/{path.relative_to(assets.ASSET_ROOT).as_posix()}"] = _sha256(path)
+        out[f"assets/{path.relative_to(assets.ASSET_ROOT).as_posix()}"] = assets.file_sha256(path)
     for robot in ROBOTS.values():
-        key = f"robosuite_models/robots/{robot.asset}/robot.xml"
+        source = assets.DOWNLOADED_ROBOTS.get(robot.asset)
+        key = (f"downloaded_robots/{robot.asset}/{Path(source.xml).name}" if source else
+               f"robosuite_models/robots/{robot.asset}/robot.xml")
         try:
-            out[key] = _sha256(assets.robot_xml(robot.asset))
+            out[key] = assets.file_sha256(assets.robot_xml(robot.asset))
         except VlaBenchError as exc:
             out[key] = f"unavailable: {exc}"
     return out

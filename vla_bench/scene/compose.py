@@ -10,6 +10,7 @@ import mujoco
 import numpy as np
 
 from vla_bench import conventions as cv
+from vla_bench.errors import ConfigError
 from vla_bench.robots.adapter import PREFIX, RobotModel, build_robot_spec
 
 Vec3 = tuple[float, float, float] | list[float] | np.ndarray
@@ -161,6 +162,11 @@ def prefix_new_elements(spec: mujoco.MjSpec, before: dict[str, set[str]], prefix
     by name (excludes, pairs, equalities, actuator/sensor targets, meshes, materials,
     textures) are rewritten to match. Returns ``{kind: {old: new}}``.
     """
+    if any(not t.name or t.name not in before["tendons"] for t in spec.tendons):
+        # MjSpec (3.17) keeps a wrap's target as a name with no setter, so a tendon built here
+        # would point at pre-rename names and the scene would not compile.
+        raise ConfigError("a task's build() added a tendon: tendon wraps cannot follow the "
+                          "per-task name prefix; build tendons in the domain layout instead")
     renames: dict[str, dict[str, str]] = {}
     for kind in _NAMED_KINDS:
         for element in getattr(spec, kind):
@@ -197,9 +203,6 @@ def prefix_new_elements(spec: mujoco.MjSpec, before: dict[str, set[str]], prefix
         cam.targetbody = ren("bodies", cam.targetbody)
     for light in spec.lights:
         light.targetbody = ren("bodies", light.targetbody)
-    if renames.get("tendons"):
-        raise NotImplementedError("prefixing tendon wrap references is not implemented; "
-                                  "build tendons in the layout or extend prefix_new_elements")
     return renames
 
 
