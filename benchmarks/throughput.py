@@ -2,11 +2,11 @@
 
     python benchmarks/throughput.py [--steps 300] [--env VLA-Kitchen-PlaceAppleInBasket-v1]
 
-1. ``env.step`` steps/s with the default observation (head RGB-D 224², G1), through
+1. ``env.step`` steps/s with the default observation (head + front RGB-D 224², G1), through
    ``gym.make``'s wrappers, with seeded random (or ``--policy expert``) actions;
 2. the raw floor: the env's own compiled model with a fresh ``MjData`` that mirrors the env
    step by step (same start state, then the env's per-step actuator commands) with
-   ``mujoco.mj_step(m, d, SUBSTEPS)`` + the same ``RGBDRenderer`` on the head camera — no
+   ``mujoco.mj_step(m, d, SUBSTEPS)`` + the same ``RGBDRenderer`` on the same cameras — no
    controller, IK, safety or observation assembly — and the ratio env / floor (spec §10
    target ≥ 0.9). Both run the same trajectory and draw the same images; they are timed
    interleaved, step by step, so that noise from a shared machine hits both alike;
@@ -69,7 +69,7 @@ class RawFloor:
     """The env's compiled model stepped and rendered without the env.
 
     It mirrors the env step by step: same start state, then each step the env's actuator
-    commands, ``SUBSTEPS`` physics steps and one RGB-D render of the head camera. Both do the
+    commands, ``SUBSTEPS`` physics steps and one RGB-D render of each of its cameras. Both do the
     same physics and draw the same images; what differs is the env's own work (action
     validation, controller/IK, task evaluation, safety, state vector, info).
     """
@@ -78,7 +78,7 @@ class RawFloor:
         u = env.unwrapped
         self.model = u.model
         self.data = mujoco.MjData(self.model)
-        self.camera = u._camera_ids[u.cameras[0]]
+        self.cameras = [u._camera_ids[c] for c in u.cameras]
         h, w = u.image_size
         self.renderer = RGBDRenderer(self.model, h, w)
 
@@ -92,7 +92,8 @@ class RawFloor:
         t0 = time.perf_counter()
         self.data.ctrl[:] = ctrl
         mujoco.mj_step(self.model, self.data, cv.SUBSTEPS)
-        self.renderer.render(self.data, self.camera)
+        for camera in self.cameras:
+            self.renderer.render(self.data, camera)
         return time.perf_counter() - t0
 
     def close(self) -> None:
@@ -249,8 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"vla_bench {vla_bench.__version__}, mujoco {mujoco.__version__}, "
           f"python {platform.python_version()}, {os.cpu_count()} CPUs, MUJOCO_GL={backend}, "
           f"{platform.processor() or platform.machine()}")
-    print(f"env {args.env}, default observation (head RGB-D {cv.DEFAULT_IMAGE_SIZE[0]}x"
-          f"{cv.DEFAULT_IMAGE_SIZE[1]}, G1, ee_delta), {args.policy} actions\n")
+    print(f"env {args.env}, default observation ({' + '.join(cv.DEFAULT_CAMERAS)} RGB-D "
+          f"{cv.DEFAULT_IMAGE_SIZE[0]}x{cv.DEFAULT_IMAGE_SIZE[1]}, G1, ee_delta), "
+          f"{args.policy} actions\n")
     res = measure_main(args.env, args.steps, args.policy, args.resets)
     task_steps = args.task_steps if args.task_steps is not None else max(args.steps // 3, 10)
     per_task = measure_every_task(task_steps, args.policy) if task_steps else []

@@ -22,7 +22,8 @@ done
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
 # Headless OpenGL for MuJoCo's renderer: EGL (Mesa llvmpipe) and OSMesa as a fallback.
-APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libopengl0 libosmesa6)
+# chromium: the headless browser the leaderboard site is tested in.
+APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libopengl0 libosmesa6 chromium)
 if ! command -v python3 >/dev/null 2>&1; then
   APT_PACKAGES+=(python3 python3-venv)
 elif ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

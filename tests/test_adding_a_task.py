@@ -36,6 +36,15 @@ CHECK = textwrap.dedent('''
             assert u.task.evaluate(u.sim) == first  # evaluate is pure
             done = term or trunc
         assert info["is_success"], (seed, obs["instruction"], info["failure_reason"])
+    # The blind expert: toward another block it holds over the wrong one, which fails.
+    env.reset(seed=0)
+    other = next(g for g in u.task.goals() if g != u.task.goal)
+    u.pursue(other)
+    done = False
+    while not done:
+        obs, r, term, trunc, info = env.step(u.expert_action())
+        done = term or trunc
+    assert info["is_failure"] and not info["is_success"]
     print("ok", sorted(seen))
 ''')
 

@@ -22,3 +22,17 @@ def test_throughput_script_runs(tmp_path: Path) -> None:
     assert res["replay_exact"], "the raw floor must replay the env's trajectory exactly"
     assert res["env_steps_per_s"] > 0 and res["raw_steps_per_s"] > 0
     assert res["reset_ms_median"] > 0
+
+
+def test_serving_latency_script_runs(tmp_path: Path) -> None:
+    out = tmp_path / "sl.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serving_latency.py"), "--calls", "5",
+         "--episodes", "1", "--max-steps", "5", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(out.read_text())
+    for keys in ("vla_bench", "libero"):
+        rt = res["round_trip"][keys]
+        assert 0 < rt["median_ms"] <= rt["p95_ms"] and rt["obs_bytes"] > 100_000
+    assert res["eval_episodes_per_min"]["through_server"] > 0

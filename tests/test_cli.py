@@ -40,11 +40,13 @@ def test_demo_writes_video(tmp_path: Path, capsys) -> None:
 def test_check_prints_markdown_table(capsys) -> None:
     assert main(["check", "--episodes", "1", "--env", KITCHEN_TASK_ID]) == 0
     out = capsys.readouterr().out
-    assert "| task | expert success | random success | expert mean steps" in out
+    assert ("| task | alternatives | expert success | random success | blind success | "
+            "wrong-goal success | goal visible at reset | expert steps to success |") in out
     row = next(line for line in out.splitlines() if line.startswith(f"| {KITCHEN_TASK_ID}"))
     # Expert success itself is tested in test_tasks.py; here only the table's shape.
-    assert re.fullmatch(rf"\| {KITCHEN_TASK_ID} \| \d+% \(\d/1\) \| \d+% \(\d/1\) \| \d+ \| .+ \|",
-                        row), row
+    rate = r"\d+% \(\d/1\)"
+    assert re.fullmatch(rf"\| {KITCHEN_TASK_ID} \| \d+ \| {rate} \| {rate} \| \d\.\d\d \| {rate} "
+                        rf"\| {rate} \| [\d–]+ \|", row), row
 
 
 @pytest.mark.parametrize("argv", [

@@ -3,6 +3,9 @@ prefixes and labelled expert phases."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import mujoco
 import numpy as np
 import pytest
@@ -133,3 +136,16 @@ def test_a_task_tendon_is_refused_with_a_reason() -> None:
     with pytest.raises(ConfigError, match="build tendons in the domain layout"):
         compose.prefix_new_elements(spec, before, "task/")
     assert spec.body("arm") is not None  # nothing renamed before refusing
+
+
+def test_readme_task_table_matches_the_registry() -> None:
+    """The README's task table (id, family, scene, first training phrasing) is the registry's."""
+    import vla_bench
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = re.findall(r"^\| `(VLA-[\w-]+)` \| (\w+) \| (\w+) \| (.+) \|$", text, re.M)
+    table = {r[0]: r[1:] for r in rows}
+    for t in vla_bench.TASKS:
+        tmpl = t.load().templates.train[0]
+        assert table.get(t.env_id) == (t.family, t.domain, tmpl[0].upper() + tmpl[1:]), \
+            f"README task table row of {t.env_id} is stale"

@@ -130,11 +130,13 @@ def test_wrist_camera_moves_with_the_hand(env_cache) -> None:
     assert moved > 0.02
 
 
-def test_default_observation_is_224_head_rgbd(env_cache) -> None:
+def test_default_observation_is_224_head_and_front_rgbd(env_cache) -> None:
     env = env_cache(KITCHEN_TASK_ID, image_size=cv.DEFAULT_IMAGE_SIZE)
     obs, _ = env.reset(seed=0)
-    assert set(obs) == {"rgb", "depth", "state", "instruction"}
-    assert obs["rgb"].shape == (224, 224, 3) and obs["depth"].shape == (224, 224, 1)
+    assert set(obs) == {"rgb", "depth", "rgb_front", "depth_front", "state", "instruction"}
+    for sfx in ("", "_front"):
+        assert obs["rgb" + sfx].shape == (224, 224, 3)
+        assert obs["depth" + sfx].shape == (224, 224, 1)
 
 
 def test_state_only_observation(env_cache) -> None:

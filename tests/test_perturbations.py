@@ -36,8 +36,11 @@ KITCHEN = "VLA-Kitchen-PlaceAppleInBasket-v1"
 STEPS = 4
 # Observation keys each observation-level axis may change (everything else must be nominal).
 CHANGES = {
-    "image_noise": {"rgb"}, "lighting": {"rgb"}, "colors": {"rgb"},
-    "camera_pose": {"rgb", "depth"}, "depth_noise": {"depth"}, "depth_dropout": {"depth"},
+    # Image axes act on every camera of the default observation (head and front).
+    "image_noise": {"rgb", "rgb_front"}, "lighting": {"rgb", "rgb_front"},
+    "colors": {"rgb", "rgb_front"},
+    "camera_pose": {"rgb", "depth", "rgb_front", "depth_front"},
+    "depth_noise": {"depth", "depth_front"}, "depth_dropout": {"depth", "depth_front"},
     "paraphrase": {"instruction"}, "synonyms": {"instruction"}, "typos": {"instruction"},
     "distractor_clause": {"instruction"}, "proprio_noise": {"state"},
 }
@@ -86,11 +89,15 @@ def ground_truth(info: dict[str, Any]) -> dict[str, Any]:
 
 # -- registry and errors -----------------------------------------------------------------------
 def test_registry_is_complete_and_consistent() -> None:
-    expected = set(CHANGES) | {"latency", "mass", "friction", "push", "distractors"}
+    controls = {"instruction_shuffled", "instruction_blank"}
+    expected = set(CHANGES) | {"latency", "mass", "friction", "push", "distractors"} | controls
     assert set(AXES) == expected
     for name, axis in AXES.items():
         assert axis.name == name == axis.wrapper.axis
         assert axis.group in GROUPS and axis.description and axis.units
+        if name in controls:  # language controls replace the words every episode
+            assert axis.group == "control" and axis.levels == (1.0,)
+            continue
         assert len(axis.levels) == 3 and len(set(axis.levels)) == 3
         assert axis.nominal not in axis.levels
         for level in (*axis.levels, axis.nominal):
@@ -392,7 +399,7 @@ SLOT_VALUES: dict[str, tuple[str, ...]] = {
     "vegetable": ("cucumber", "carrot", "eggplant", "daikon", "zucchini", "pepper"),
     "hole": ("left hole", "middle hole", "right hole", "hole with the red ring"),
     "part": ("red round peg", "blue peg", "green square peg", "red plank", "yellow plank"),
-    "papers": ("the papers", "all the papers", "the red papers"),
+    "papers": ("the red papers", "the red and blue papers", "the green and yellow papers"),
     "place": ("printer", "water cooler", "plant", "filing cabinet", "bookcase"),
 }
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import vla_bench
-from vla_bench.domains.workshop.assemble_parts import PEG_GRASP, SOCKET_DEPTH
+from vla_bench.domains.workshop.assemble_parts import PEG_GRASP, SOCKET_DEPTH, SOCKET_OF
 
 ENV_ID = "VLA-Manipulation-AssembleParts-v1"
 
@@ -39,7 +39,7 @@ def test_named_peg_seats_in_its_socket(env) -> None:
     for seed in (0, 1):
         env.reset(seed=seed)
         kind = env.unwrapped.task.target
-        info = _drop(env, kind, kind)
+        info = _drop(env, kind, SOCKET_OF[kind])
         assert info["is_success"], (seed, info["progress"])
 
 
@@ -60,4 +60,31 @@ def test_round_peg_in_the_square_socket_is_a_failure_when_named_square(env) -> N
         if env.unwrapped.task.target == "square":
             break
     info = _drop(env, "round", "square")
+    assert info["is_failure"] and info["failure_reason"] == "wrong peg or socket"
+
+
+@pytest.mark.parametrize("peg", sorted(SOCKET_OF))
+def test_every_peg_seats_in_the_socket_of_its_shape(env, peg: str) -> None:
+    env.reset(seed=3)
+    _drop(env, peg, SOCKET_OF[peg])
+    assert env.unwrapped.task.seated(env.unwrapped.sim, peg, SOCKET_OF[peg])
+
+
+def test_every_peg_is_named_and_is_an_alternative(env) -> None:
+    named = set()
+    for seed in range(16):
+        env.reset(seed=seed)
+        task = env.unwrapped.task
+        assert sorted(g[0] for g in task.goals()) == sorted(SOCKET_OF)
+        assert task.goal in task.goals()
+        named.add(task.target)
+    assert named == set(SOCKET_OF)
+
+
+def test_the_other_round_peg_in_the_round_socket_fails(env) -> None:
+    for seed in range(20):
+        env.reset(seed=seed)
+        if env.unwrapped.task.target == "round":
+            break
+    info = _drop(env, "round_b", "round")
     assert info["is_failure"] and info["failure_reason"] == "wrong peg or socket"

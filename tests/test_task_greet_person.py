@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import vla_bench
-from vla_bench.domains.office.greet_person import RAISE, SWING, WaveDetector
+from vla_bench.domains.office.greet_person import RAISE, SWING, Greeting, WaveDetector
 
 
 class _FakeSim:
@@ -52,16 +52,20 @@ def test_raised_swinging_hand_is_a_wave_and_other_motions_are_not():
 
 def test_waving_at_the_wrong_person_fails():
     env = vla_bench.make("VLA-Social-GreetPerson-v1", cameras=())
-    env.reset(seed=3)
-    task = env.unwrapped.task
     sim = env.unwrapped.sim
-    wrong = (task.target + 1) % len(task.persons)
-    p = task.persons[wrong]
-    # Stand 1.6 m in front of the wrong person, facing them, with them facing back.
-    spot = p.xy + 1.6 * np.array([np.cos(p.yaw), np.sin(p.yaw)])
-    sim.set_robot_base(spot, p.yaw + np.pi)
-    sim.forward_kinematics()
+    for seed in range(3, 30):  # an episode where that spot keeps clear of the others
+        env.reset(seed=seed)
+        task = env.unwrapped.task
+        wrong = (task.target + 1) % len(task.persons)
+        p = task.persons[wrong]
+        # Stand 1.6 m in front of the wrong person, facing them, with them facing back.
+        spot = p.xy + 1.6 * np.array([np.cos(p.yaw), np.sin(p.yaw)])
+        sim.set_robot_base(spot, p.yaw + np.pi)
+        sim.forward_kinematics()
+        if task.evaluate(sim).failure_reason != "too close to a person":
+            break
     assert task.in_greeting_position(sim, wrong)
+    task.greeting.update(sim)  # in position now: the next swings count for this person
     task.greeting.detector = SimpleNamespace(update=lambda _sim: 3)  # a wave completes now
     task.greeting.update(sim)
     assert task.greeting.greeted == wrong
@@ -69,3 +73,28 @@ def test_waving_at_the_wrong_person_fails():
     assert task.evaluate(sim) == ev  # evaluate is pure
     assert ev.failure and ev.failure_reason == "greeted the wrong person" and not ev.success
     env.close()
+
+
+def test_only_swings_made_in_position_count():
+    """Swings made on the way (out of every greeting position) count for nobody: a wave
+    begun before walking up and finished in position greets no one; a whole wave in position
+    does."""
+    up = 0.8 + RAISE + 0.1
+    swing = [-0.3 - 0.1 * np.sin(2 * np.pi * k / 20) for k in range(60)]  # ±10 cm, 1 Hz
+    in_position = [False]
+    greeting = Greeting(1, lambda _sim, _k: in_position[0])
+    sim = _FakeSim()
+    greeting.reset(sim)  # type: ignore[arg-type]
+
+    def feed(ys: list[float]) -> None:
+        for y in ys:
+            sim.hand["right"] = np.array([0.1, y, up])
+            greeting.update(sim)  # type: ignore[arg-type]
+
+    feed(swing[:25])  # two swings while walking up: nobody is greeted, none are kept
+    assert greeting.greeted is None and greeting.waves == 0
+    in_position[0] = True
+    feed(swing[25:33])  # in position: one more swing would have made three
+    assert greeting.greeted is None and greeting.waves < 3
+    feed(swing[33:])  # a whole wave in position greets
+    assert greeting.greeted == 0

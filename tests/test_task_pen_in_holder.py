@@ -50,3 +50,17 @@ def test_wrong_pen_fails(env) -> None:
     _stand_in_holder(sim, other, task.holder)
     ev = task.evaluate(sim)
     assert ev.failure and not ev.success and "wrong colour" in ev.failure_reason
+
+
+def test_goals_are_the_four_pens_by_colour(env) -> None:
+    seen = set()
+    for seed in range(8):
+        env.reset(seed=seed)
+        task = env.unwrapped.task
+        assert sorted(task.goals()) == sorted((c,) for c in task.colors) and len(task.goals()) == 4
+        assert task.goal in task.goals() and f"{task.target_color} pen" in env.unwrapped.instruction
+        seen.add(task.goal)
+        # The expert's target follows the goal field alone.
+        other = next(g for g in task.goals() if g != task.goal)
+        assert task.pursuing(other).target == task.pens[task.colors.index(other[0])]
+    assert len(seen) >= 3

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import vla_bench
-from vla_bench.domains.workshop.screw_into_hole import LEAD, N_HOLES, TURN_GOAL
+from vla_bench.domains.workshop.screw_into_hole import HOLE_NAMES, LEAD, N_HOLES, TURN_GOAL
 
 ENV_ID = "VLA-Workshop-ScrewIntoHole-v1"
 
@@ -63,7 +63,6 @@ def test_turning_another_screw_fails(env) -> None:
 
 
 def test_instruction_names_the_target_hole(env) -> None:
-    words = {0: "right", 1: "middle", 2: "left"}
     for seed in range(12):
         _, info = env.reset(seed=seed)
         task = env.unwrapped.task
@@ -72,4 +71,14 @@ def test_instruction_names_the_target_hole(env) -> None:
         from vla_bench.scene.props import COLORS
 
         color = next(c for c, v in COLORS.items() if np.allclose(v, ring))
-        assert f"{words[task.target]} hole" in text or f"{color} ring" in text, text
+        assert HOLE_NAMES[task.target] in text or f"{color} ring" in text, text
+
+
+def test_every_hole_is_an_alternative_and_named(env) -> None:
+    named = set()
+    for seed in range(16):
+        env.reset(seed=seed)
+        task = env.unwrapped.task
+        assert [g[0] for g in task.goals()] == list(range(N_HOLES)) and task.goal in task.goals()
+        named.add(task.target)
+    assert named == set(range(N_HOLES))

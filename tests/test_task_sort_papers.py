@@ -1,4 +1,4 @@
-"""SortPapers: the "sorted" predicate (right tray, wrong tray, papers not asked for)."""
+"""SortPapers: the "sorted" predicate (right tray, wrong tray, papers not named must stay)."""
 
 from __future__ import annotations
 
@@ -22,47 +22,79 @@ def _drop_in(sim, paper: str, tray: str, up: float = 0.03) -> None:
     sim.set_free_pose(paper, pos)
 
 
-def _episode(env, *, one_colour: bool):
-    """The first seed whose instruction is (or is not) about one colour."""
+def _episode(env, *, n_named: int):
+    """The first seed whose instruction names ``n_named`` colours."""
     for seed in range(40):
         env.reset(seed=seed)
         task = env.unwrapped.task
-        if (task.named is not None) == one_colour:
+        if len(task.named) == n_named:
             return task, env.unwrapped.sim
     raise AssertionError("no such episode in 40 seeds")
 
 
-@pytest.mark.parametrize("one_colour", [False, True])
-def test_sorting_the_asked_papers_succeeds(env, one_colour: bool) -> None:
-    task, sim = _episode(env, one_colour=one_colour)
+def test_goals_are_named_colour_sets_that_vary(env) -> None:
+    seen = set()
+    for seed in range(10):
+        env.reset(seed=seed)
+        task = env.unwrapped.task
+        goals = task.goals()
+        assert len(goals) == 6 and task.goal in goals
+        text = env.unwrapped.instruction.lower()
+        assert all(c in text for c in task.named), "every named colour is in the words"
+        assert "all" not in text.split()
+        assert [task.paper_colors[task.papers.index(p)] for p in task.required] \
+            == [c for c in task.paper_colors if c in task.named]
+        seen.add(task.goal)
+    assert len(seen) >= 4
+
+
+@pytest.mark.parametrize("n_named", [1, 2])
+def test_sorting_the_named_papers_succeeds(env, n_named: int) -> None:
+    task, sim = _episode(env, n_named=n_named)
     assert not task.evaluate(sim).success
-    count = dict.fromkeys(task.trays, 0)
     for paper in task.required:
         tray = task.trays[task.tray_colors.index(task.paper_colors[task.papers.index(paper)])]
-        _drop_in(sim, paper, tray, up=0.03 + 0.046 * count[tray])  # a second one on top
-        count[tray] += 1
+        _drop_in(sim, paper, tray)
     mujoco.mj_forward(sim.model, sim.data)
     ev = task.evaluate(sim)
     assert ev.success and not ev.failure
-    assert ev.progress["papers_sorted"] == len(task.required)
+    assert ev.progress["papers_sorted"] == len(task.required) == n_named
 
 
 def test_wrong_tray_fails(env) -> None:
-    task, sim = _episode(env, one_colour=False)
-    paper = task.papers[0]
-    other = [t for t, col in zip(task.trays, task.tray_colors, strict=True)
-             if col != task.paper_colors[0]][0]
+    task, sim = _episode(env, n_named=1)
+    paper = task.required[0]
+    col = task.paper_colors[task.papers.index(paper)]
+    other = next(t for t, c in zip(task.trays, task.tray_colors, strict=True) if c != col)
     _drop_in(sim, paper, other)
     mujoco.mj_forward(sim.model, sim.data)
     ev = task.evaluate(sim)
-    assert ev.failure and not ev.success and "other colour" in ev.failure_reason
+    assert ev.failure and not ev.success and "another colour" in ev.failure_reason
 
 
-def test_sorting_a_paper_not_asked_for_fails(env) -> None:
-    task, sim = _episode(env, one_colour=True)
+def test_sorting_a_paper_not_named_fails(env) -> None:
+    task, sim = _episode(env, n_named=1)
     extra = next(p for p in task.papers if p not in task.required)
     col = task.paper_colors[task.papers.index(extra)]
     _drop_in(sim, extra, task.trays[task.tray_colors.index(col)])
     mujoco.mj_forward(sim.model, sim.data)
     ev = task.evaluate(sim)
-    assert ev.failure and not ev.success
+    assert ev.failure and not ev.success and "put in a tray" in ev.failure_reason
+
+
+@pytest.mark.parametrize(("shift", "fails"), [(0.03, False), (0.08, True)])
+def test_papers_not_named_must_stay(env, shift: float, fails: bool) -> None:
+    """The rest stays: pushing an unnamed paper more than 5 cm fails even if the named ones
+    are sorted; a small nudge does not."""
+    task, sim = _episode(env, n_named=2)
+    for paper in task.required:
+        tray = task.trays[task.tray_colors.index(task.paper_colors[task.papers.index(paper)])]
+        _drop_in(sim, paper, tray)
+    rest = next(p for p in task.papers if p not in task.required)
+    # Pushed across the desk, away from the row (and the trays).
+    sim.set_free_pose(rest, sim.body_pos(rest) + np.array([0.0, shift, 0.0]))
+    mujoco.mj_forward(sim.model, sim.data)
+    ev = task.evaluate(sim)
+    assert ev.failure == fails and ev.success == (not fails)
+    if fails:
+        assert "was moved" in ev.failure_reason

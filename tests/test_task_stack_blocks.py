@@ -52,3 +52,12 @@ def test_spare_block_in_the_tower_fails(env) -> None:
     task = env.unwrapped.task
     infos = _build(env, [task.order[0], task.spare])
     assert infos[-1]["is_failure"]
+
+
+def test_goals_are_every_ordered_triple(env) -> None:
+    env.reset(seed=1)
+    task = env.unwrapped.task
+    goals = task.goals()
+    assert len(goals) == len(set(goals)) == 24 and task.goal in goals
+    other = next(g for g in goals if g != task.goal)
+    assert task.pursuing(other).spare not in other[0]

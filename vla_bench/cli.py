@@ -5,13 +5,18 @@ Subcommands::
     vla-bench list [--cards]                   registered ids and their task cards
     vla-bench demo [--env ID] [--seed N] [--steps N] [--out runs/demo.mp4]
                                                one expert episode, printed and filmed
-    vla-bench check [--episodes N] [--env ID …] expert vs random success, Markdown table
+    vla-bench check [--episodes N] [--env ID …] expert/random/blind success, visibility
     vla-bench generate --env ID --episodes N --out DIR [--workers K] [--format lerobot|hdf5]
                                                expert demonstrations as a dataset (resumable)
     vla-bench dataset-check DIR                validate a generated dataset, print a summary
-    vla-bench eval --policy NAME [--env ID …|--suite] [--split S …] [--perturb AXIS:LEVEL …]
+    vla-bench eval --policy NAME [--env ID …|--suite|--track lite|full] [--split S …]
+                   [--perturb AXIS:LEVEL …] [--language-control shuffled|blank]
                    [--episodes N] [--workers K] [--backend process|ray] [--out DIR] [--video]
                                                evaluate a policy under protocol v1 (resumable)
+    vla-bench submit RUN_DIR --out BUNDLE [--card FILE]
+                                               pack a track run for the leaderboard
+    vla-bench leaderboard add BUNDLE           validate and re-score a bundle, store it
+    vla-bench leaderboard build                write leaderboard/README.md and the site
 
 Errors raised by vla_bench print one line (``vla-bench: error: …``) and exit with status 2.
 """
@@ -27,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from vla_bench import conventions as cv
 from vla_bench.errors import VlaBenchError
 
 PROG = "vla-bench"
@@ -85,23 +91,12 @@ def _resize_nearest(img: np.ndarray, height: int, width: int) -> np.ndarray:
     return img[rows][:, cols]
 
 
-def _policy_fn(name: str, env: Any, seed: int):
-    if name == "expert":
-        return lambda obs: env.unwrapped.expert_action()
-    if name == "random":
-        rng = np.random.default_rng(seed)
-        space = env.action_space
-        return lambda obs: rng.uniform(space.low, space.high).astype(np.float32)
-    if name == "zero":
-        return lambda obs: np.zeros(env.action_space.shape, np.float32)
-    raise AssertionError(name)
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run one episode, print what happened and write a side-by-side video."""
     import imageio.v2 as imageio
     from tqdm import tqdm
 
+    from vla_bench.checking import policy_fn
     from vla_bench.registry import make
 
     env = make(args.env, render_mode="rgb_array", cameras=("head",))
@@ -112,7 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"env:         {args.env} (task {info['task']}, seed {args.seed}, "
               f"robot {env.unwrapped.robot_model.name}, policy {args.policy})")
         print(f"instruction: {obs['instruction']}")
-        act = _policy_fn(args.policy, env, args.seed)
+        act = policy_fn(args.policy, env, args.seed)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         totals = dict.fromkeys(info["safety"], 0.0)
@@ -124,7 +119,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             frames += 1
             n = 0
             for _ in tqdm(range(steps), desc="demo", unit="step", file=sys.stderr, leave=False):
-                obs, _, terminated, truncated, info = env.step(act(obs))
+                obs, _, terminated, truncated, info = env.step(act())
                 n += 1
                 for k, v in info["safety"].items():
                     totals[k] += v
@@ -159,65 +154,41 @@ def _frame(env: Any, obs: dict[str, Any]) -> np.ndarray:
 
 # -- check -----------------------------------------------------------------------------------
 
-def _episode(env: Any, seed: int, policy: str) -> tuple[bool, int]:
-    obs, _ = env.reset(seed=seed)
-    act = _policy_fn(policy, env, seed)
-    info: dict[str, Any] = {}
-    for t in range(1, env.unwrapped.task.max_episode_steps + 1):
-        obs, _, terminated, truncated, info = env.step(act(obs))
-        if terminated or truncated:
-            return bool(info["is_success"]), t
-    return bool(info.get("is_success", False)), env.unwrapped.task.max_episode_steps
-
-
-def _rate(successes: list[bool]) -> str:
-    if not successes:
-        return "–"
-    k, n = sum(successes), len(successes)
-    return f"{k / n:.0%} ({k}/{n})"
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    """Expert and random-policy success per task, as a Markdown table."""
+    """Expert, random and blind success and goal visibility per task, as a Markdown table."""
     from tqdm import tqdm
 
+    from vla_bench.checking import POLICIES, TABLE_HEADER, check_task, table_row
     from vla_bench.errors import UnknownNameError
-    from vla_bench.registry import TASKS, env_ids, make
+    from vla_bench.registry import TASKS, env_ids
 
     ids = args.env or [t.env_id for t in TASKS]
     for env_id in ids:  # fail before the first episode, not after an hour
         if env_id not in env_ids():
             raise UnknownNameError("environment id", env_id, env_ids())
     seeds = range(args.seed, args.seed + args.episodes)
-    policies = ["expert"] + ([] if args.no_random else ["random"])
-    total = len(ids) * len(seeds) * len(policies)
+    skip = {"random"} if args.no_random else set()
+    skip |= {"blind"} if args.no_blind else set()
+    policies = [p for p in POLICIES if p not in skip]
     rows = []
-    with tqdm(total=total, desc="check", unit="episode", file=sys.stderr) as bar:
+    with tqdm(total=len(ids) * len(seeds) * len(policies), desc="check", unit="episode",
+              file=sys.stderr) as bar:
+        def progress(what: str) -> None:
+            bar.set_postfix_str(what)
+            bar.update()
+
         for env_id in ids:
-            env = make(env_id, cameras=())
-            try:
-                results: dict[str, list[tuple[bool, int]]] = {p: [] for p in policies}
-                for policy in policies:
-                    for seed in seeds:
-                        bar.set_postfix_str(f"{env_id} {policy} seed {seed}")
-                        results[policy].append(_episode(env, seed, policy))
-                        bar.update()
-            finally:
-                env.close()
-            expert = results["expert"]
-            ok_steps = [t for s, t in expert if s]
-            rows.append((
-                env_id,
-                _rate([s for s, _ in expert]),
-                _rate([s for s, _ in results.get("random", [])]),
-                f"{np.mean([t for _, t in expert]):.0f}",
-                f"{np.mean(ok_steps):.0f}" if ok_steps else "–",
-            ))
-    table = _markdown_table(
-        ("task", "expert success", "random success", "expert mean steps",
-         "expert steps to success"), rows)
-    print(f"\nSeeds {seeds.start}–{seeds.stop - 1}, privileged scripted expert vs uniform random "
-          "actions, default control mode (ee_delta).\n")
+            rows.append(table_row(check_task(env_id, seeds, policies,
+                                             visibility=not args.no_visibility,
+                                             progress=progress)))
+    table = _markdown_table(TABLE_HEADER, rows)
+    print(f"\nSeeds {seeds.start}–{seeds.stop - 1}, default control mode (ee_delta). expert: "
+          "the privileged scripted expert; random: uniform random actions; blind: the expected "
+          "success of the expert toward a uniformly drawn one of the k alternatives, "
+          "(expert + (k - 1) wrong) / k per seed (the measured chance level); wrong-goal: the "
+          "expert toward a uniformly drawn other alternative, scored against the named goal; "
+          f"goal visible: goal pixels in the default cameras ({', '.join(cv.DEFAULT_CAMERAS)}) "
+          "at reset.\n")
     print(table)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -296,6 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from vla_bench.errors import ConfigError
+    from vla_bench.evaluation.records import LANGUAGE_CONTROLS
     from vla_bench.evaluation.runner import SUMMARY_HEADER, evaluate, summary_rows
 
     try:
@@ -305,9 +277,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                           ) from exc
     if not isinstance(kwargs, dict):
         raise ConfigError("--policy-kwargs must be a JSON object, e.g. '{\"scale\": 0.5}'")
-    if not args.env and not args.suite:
-        raise ConfigError("say what to evaluate: --env ID (repeatable) or --suite")
+    if not args.env and not args.suite and not args.track:
+        raise ConfigError("say what to evaluate: --env ID (repeatable), --suite or --track")
     perturbations = ["nominal"] + [p for p in (args.perturb or []) if p != "nominal"]
+    perturbations += [f"{LANGUAGE_CONTROLS[c]}:1"
+                      for c in dict.fromkeys(args.language_control or [])]
     cameras = None if args.cameras is None else tuple(c for c in args.cameras.split(",") if c)
     estop = None if args.estop is None else [c for c in args.estop.split(",") if c]
     out = args.out or f"runs/eval/{args.policy.replace(':', '_').replace('/', '_')}"
@@ -319,13 +293,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         policy_kwargs=kwargs, max_steps=args.max_steps, cameras=cameras,
         ray_address=args.ray_address, baseline_dir=args.baseline,
         compare_expert=args.compare_expert, protocol_version=args.protocol,
-        retry_errors=args.retry_errors)
+        retry_errors=args.retry_errors, track=args.track)
     privileged = result.config.get("privileged")
     print(f"policy {result.config['policy_name']!r}: "
           + ("PRIVILEGED (reads the simulator state)" if privileged else "not privileged"))
     print(_markdown_table(SUMMARY_HEADER, summary_rows(result.records)))
     print(f"\n{result.new} episodes run now, {result.skipped} already done (resumed); "
           f"{len(result.records)} in {result.run_dir / 'episodes.jsonl'}")
+    aggregate = result.run_dir / "aggregate.json"
+    metrics = json.loads(aggregate.read_text())["metrics"] if aggregate.exists() else {}
+    for control, g in metrics.get("language_gain", {}).items():
+        lo, hi = g["ci95"]
+        print(f"language gain vs {control} instruction: {g['gain']:+.2f} "
+              f"[{lo:+.2f}, {hi:+.2f}] over {g['n_pairs']} paired episodes")
     for kind, path in result.reports.items():
         print(f"{kind + ':':<10} {path}")
     for note in result.config.get("notes", []):
@@ -378,11 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/demo.mp4", help="video path (default runs/demo.mp4)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("check", help="expert vs random success per task (Markdown table)")
+    p = sub.add_parser("check", help="expert, random and blind success and goal visibility "
+                                     "per task (Markdown table)")
     p.add_argument("--episodes", type=_positive, default=10, help="seeds per task (default 10)")
     p.add_argument("--env", action="append", help="env id (repeatable; default: every task)")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument("--no-random", action="store_true", help="skip the random-policy episodes")
+    p.add_argument("--no-blind", action="store_true",
+                   help="skip the blind episodes (expert toward another alternative goal)")
+    p.add_argument("--no-visibility", action="store_true",
+                   help="skip the goal-visibility renders")
     p.add_argument("--out", default=None, help="also write the table to this file")
     p.set_defaults(func=cmd_check)
 
@@ -396,8 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-failures", action="store_true",
                    help="keep unsuccessful episodes too (default: successes only)")
     p.add_argument("--seed", type=int, default=0, help="first seed; attempts use seed, seed+1, …")
-    p.add_argument("--cameras", default="head",
-                   help="comma-separated cameras (default head; '' for none)")
+    p.add_argument("--cameras", default=",".join(cv.DEFAULT_CAMERAS),
+                   help=f"comma-separated cameras (default {','.join(cv.DEFAULT_CAMERAS)}; "
+                        "'' for none)")
     p.add_argument("--image-size", type=_image_size, nargs=2, default=[224, 224],
                    metavar=("H", "W"), help="image height and width (default 224 224)")
     p.add_argument("--phrasing", choices=("train", "test"), default="train",
@@ -426,11 +412,19 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--env", action="extend", nargs="+", metavar="ID",
                       help="env ids (domain/family ids expand to their tasks)")
     what.add_argument("--suite", action="store_true", help="every task of the protocol")
+    what.add_argument("--track", choices=("lite", "full"), default=None,
+                      help="a leaderboard track's fixed episodes (then pack the run with "
+                           "vla-bench submit)")
     p.add_argument("--split", action="extend", nargs="+", metavar="S",
                    help="protocol splits (default test_seen)")
     p.add_argument("--perturb", action="extend", nargs="+", metavar="AXIS:LEVEL",
                    help="perturbations on the same seeds ('all': the manifest's set); "
                         "nominal always runs")
+    p.add_argument("--language-control", action="extend", nargs="+",
+                   choices=("shuffled", "blank"),
+                   help="also run every episode with another episode's instruction (shuffled) "
+                        "or none (blank), goal unchanged; the report gives the language gain "
+                        "(nominal minus control success, paired 95%% CI) per task")
     p.add_argument("--episodes", type=_positive, default=None, metavar="N",
                    help="first N seeds per task and split (default: all 100)")
     p.add_argument("--workers", type=_positive, default=1, help="parallel workers (default 1)")
@@ -470,6 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
     p.set_defaults(func=cmd_serve)
+
+    from vla_bench.leaderboard.cli import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

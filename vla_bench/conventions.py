@@ -34,6 +34,10 @@ SUBSTEPS: Final = round(1.0 / (CONTROL_HZ * PHYSICS_DT))
 CONTROL_DT: Final = SUBSTEPS * PHYSICS_DT
 
 DEFAULT_IMAGE_SIZE: Final = (224, 224)  # (height, width), the seeds' size
+# The default observation's cameras: "head" (Unitree's D435 mounting, 45° down: hands and
+# table) fills ``rgb``/``depth``; "front" (same mounting, 15° down: the room ahead) fills
+# ``rgb_front``/``depth_front``.
+DEFAULT_CAMERAS: Final = ("head", "front")
 QUAT_ORDER: Final = "wxyz"
 
 

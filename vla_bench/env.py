@@ -28,9 +28,9 @@ from vla_bench.safety import SafetyMonitor
 from vla_bench.scene import compose
 from vla_bench.scene.layouts import make_layout
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
-CAMERAS = ("head", "wrist_right", "wrist_left", "external")
+CAMERAS = ("head", "front", "wrist_right", "wrist_left", "external")
 RESET_OPTIONS = ("instruction", "task")
 # info keys present only while a reset(options={"instruction": ...}) override is active
 INFO_INSTRUCTION_OVERRIDE = "instruction_override"
@@ -54,8 +54,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         control_mode: ``"ee_delta"`` (default), ``"joint_pos"`` (free-floating whole body) or
             ``"base_only"``.
         cameras: camera names; the first fills ``rgb``/``depth``, others add
-            ``rgb_<name>``/``depth_<name>``. Any of ``head``, ``wrist_right``, ``wrist_left``,
-            ``external``. ``()`` gives a state-and-language-only observation.
+            ``rgb_<name>``/``depth_<name>``. Any of ``head``, ``front``, ``wrist_right``,
+            ``wrist_left``, ``external``; default :data:`vla_bench.conventions.DEFAULT_CAMERAS`.
+            ``()`` gives a state-and-language-only observation.
         image_size: ``(height, width)`` of every camera.
         phrasing: ``"train"`` templates or held-out ``"test"`` templates.
         render_mode: ``"rgb_array"`` renders the third-person camera in ``render()``.
@@ -79,7 +80,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         task: str | None = None,
         robot: str = "g1",
         control_mode: str = "ee_delta",
-        cameras: Sequence[str] = ("head",),
+        cameras: Sequence[str] = cv.DEFAULT_CAMERAS,
         image_size: Sequence[int] = cv.DEFAULT_IMAGE_SIZE,
         phrasing: str = "train",
         render_mode: str | None = None,
@@ -119,6 +120,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._steps = 0
         self._success_once = False
         self._expert = None
+        self._expert_goal: Goal | None = None
         self._warnings0 = self.data.warning.number.copy()
         self._person_distance: float | None = None
 
@@ -166,6 +168,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._finger_adr = np.concatenate([self.handles.gripper_qpos_adr[s] for s in SIDES])
         self._renderer = None
         self._video_renderer = None
+        self._segmenter = None  # segmentation passes of vla_bench.visibility
 
     def _index_tasks(self, task_bodies: list[set[str]]) -> None:
         """Per task: its scoped Sim, its free props and mocap bodies (for parking)."""
@@ -284,8 +287,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             spaces[cv.OBS_DEPTH + sfx] = gym.spaces.Box(0.0, np.inf, (h, w, 1), np.float32)
         spaces[cv.OBS_STATE] = gym.spaces.Box(-np.inf, np.inf, (len(self.state_layout),),
                                               np.float32)
+        # min_length 0: the evaluator's blank-instruction control shows an empty instruction.
         spaces[cv.OBS_INSTRUCTION] = gym.spaces.Text(
-            max_length=cv.INSTRUCTION_MAX_LENGTH, charset=cv.INSTRUCTION_CHARSET)
+            min_length=0, max_length=cv.INSTRUCTION_MAX_LENGTH, charset=cv.INSTRUCTION_CHARSET)
         return spaces
 
     # -- Gymnasium API -------------------------------------------------------------------
@@ -356,6 +360,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._steps = 0
         self._success_once = False
         self._expert = None
+        self._expert_goal = None
         self._warnings0 = d.warning.number.copy()
         self._person_distance = None
         for monitor in self.task.monitors():
@@ -399,17 +404,30 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
 
     def close(self) -> None:
         """Release the renderers."""
-        for r in (self._renderer, self._video_renderer):
+        for r in (self._renderer, self._video_renderer, self._segmenter):
             if r is not None:
                 r.close()
-        self._renderer = self._video_renderer = None
+        self._renderer = self._video_renderer = self._segmenter = None
 
     # -- expert ----------------------------------------------------------------------------
     def expert_action(self) -> np.ndarray:
         """The task's scripted expert's next action (privileged state; the traditional baseline)."""
         if self._expert is None:
-            self._expert = self.task.expert(self._task_sim)
+            task = self.task if self._expert_goal is None else self.task.pursuing(
+                self._expert_goal)
+            self._expert = task.expert(self._task_sim)
         return self._expert.act(self._task_sim, self.controller, self.control_mode)
+
+    def pursue(self, goal: Goal | None) -> None:
+        """Point this episode's expert at ``goal`` (one of ``task.goals()``) while the episode
+        is still scored against the instruction's goal: the competent policy that ignores the
+        words, whose success is the task's measured chance level. ``None``: the true goal.
+        Call after ``reset``; the next reset forgets it."""
+        if goal is not None and tuple(goal) not in [tuple(g) for g in self.task.goals()]:
+            raise ConfigError(f"{goal!r} is not one of this episode's goals "
+                              f"{list(self.task.goals())}")
+        self._expert_goal = None if goal is None else tuple(goal)
+        self._expert = None
 
     # -- internals -----------------------------------------------------------------------
     def _validate(self, action: Any) -> np.ndarray:

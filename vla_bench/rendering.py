@@ -162,6 +162,35 @@ class RGBDRenderer:
         mujoco.mjr_readPixels(rgb, self._depth_raw, self._rect, self._mjr)
         return rgb[::-1].copy(), self._metric_depth(self._depth_raw[::-1])
 
+    def segment(self, data: mujoco.MjData, camera: int) -> np.ndarray:
+        """Geom ids ``int32[H, W]`` seen at each pixel (``-1``: nothing, or not a geom), row 0
+        at the top: one segmentation pass (ids as flat colours, no lighting)."""
+        if self._closed:
+            raise RenderBackendError("segment() called after close()")
+        self._ctx.make_current()  # type: ignore[attr-defined]
+        self._cam.fixedcamid = camera
+        mujoco.mjv_updateScene(self.model, data, self._opt, self._pert, self._cam,
+                               mujoco.mjtCatBit.mjCAT_ALL, self._scene)
+        flags = self._scene.flags
+        flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 1
+        try:
+            mujoco.mjr_render(self._rect, self._scene, self._mjr)
+        finally:
+            flags[mujoco.mjtRndFlag.mjRND_SEGMENT] = flags[mujoco.mjtRndFlag.mjRND_IDCOLOR] = 0
+        rgb = np.empty((self.height, self.width, 3), np.uint8)
+        mujoco.mjr_readPixels(rgb, None, self._rect, self._mjr)
+        seg = rgb[::-1].astype(np.int32)
+        # The colour encodes 1 + the scene-geom index (0 is the background).
+        index = seg[..., 0] + (seg[..., 1] << 8) + (seg[..., 2] << 16)
+        n = self._scene.ngeom
+        lut = np.full(n + 1, -1, np.int32)
+        for i in range(n):
+            g = self._scene.geoms[i]
+            if g.segid >= 0 and g.objtype == mujoco.mjtObj.mjOBJ_GEOM:
+                lut[g.segid + 1] = g.objid
+        index[(index < 0) | (index > n)] = 0
+        return lut[index]
+
     def _metric_depth(self, raw: np.ndarray) -> np.ndarray:
         # Reverse-Z perspective projection (MuJoCo ≥ 3.3), undone in float64 like mujoco.Renderer.
         near, far = self._near, self._far

@@ -436,6 +436,18 @@ class Sim:
             total += abs(f[0])
         return total
 
+    def apply_force(self, body: str, force: np.ndarray, point: np.ndarray | None = None) -> None:
+        """Push ``body`` with a world-frame ``force`` (N) at world ``point`` (default: its
+        centre of mass) from now until changed; a zero force clears it. ``reset`` clears it.
+
+        For scripted agents that act on objects physically (a co-worker pushing on a part).
+        """
+        b = self.body_id(body)
+        f = np.asarray(force, float)
+        torque = np.zeros(3) if point is None else np.cross(
+            np.asarray(point, float) - self.data.xipos[b], f)
+        self.data.xfrc_applied[b] = np.concatenate([f, torque])
+
     def robot_base(self) -> np.ndarray:
         """``(x, y, yaw)`` of the robot's pelvis."""
         b = self.robot.pelvis_body
@@ -495,6 +507,24 @@ class Sim:
         left, right = self._fingers(side)
         geoms = self.body_geoms(body)
         return self.in_contact(geoms, left) and self.in_contact(geoms, right)
+
+    def arm_geoms(self) -> np.ndarray:
+        """Geom ids of both arms, from the first arm joint's body down (hands, grippers).
+
+        For predicates that ask "was it the hand or arm that touched it" (a door pushed open by
+        hand, not by walking the body through it).
+        """
+        if "__arms__" not in self._body_geoms:
+            h, m = self.robot, self.model
+            arm = np.zeros(m.nbody, bool)
+            for side in h.arm_slices:
+                joints = h.joint_ids[h.arm_slices[side]]
+                if len(joints):
+                    arm[m.jnt_bodyid[joints[0]]] = True
+            for b in range(1, m.nbody):  # bodies are numbered parents first
+                arm[b] |= arm[m.body_parentid[b]]
+            self._body_geoms["__arms__"] = np.flatnonzero(arm[m.geom_bodyid])
+        return self._body_geoms["__arms__"]
 
     def _fingers(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         if side not in self._finger_cache:

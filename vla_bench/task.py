@@ -14,8 +14,9 @@ be called any number of times without changing the outcome.
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 
 _NO_PEOPLE = np.zeros((0, 2))
+
+Goal = tuple[Hashable, ...]
+"""A goal: the values of a task's :attr:`Task.goal_fields`, in order."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,10 @@ class Task(ABC):
     # Bodies the env paints in held-out colours in the "unseen_objects" split, for tasks whose
     # instructions name no colour (those that do draw held-out colour words themselves).
     held_out_bodies: ClassVar[tuple[str, ...]] = ()
+    # The attributes ``initialize`` sets that *are* the goal the instruction names (which object,
+    # which place, which person, tighten or loosen, ...). Everything else an episode draws is
+    # scene. See :meth:`goals` and :meth:`pursuing`.
+    goal_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
@@ -84,6 +92,48 @@ class Task(ABC):
     @abstractmethod
     def expert(self, sim: Sim) -> Expert:
         """A fresh scripted (traditional) controller for the current episode."""
+
+    # -- goals: what the words decide ----------------------------------------------------
+    @property
+    def goal(self) -> Goal:
+        """This episode's goal: the values of :attr:`goal_fields` (set by ``initialize``)."""
+        return tuple(getattr(self, f) for f in self.goal_fields)
+
+    def goals(self) -> Sequence[Goal]:
+        """Every goal of this episode's scene that the instruction tells apart, ``goal`` among
+        them (called after ``initialize``).
+
+        These are valid-looking alternatives: a policy that ignores the words has no way to
+        prefer the named one. ``vla-bench check`` measures the chance level by running the
+        expert toward a uniformly drawn one (its *blind* column). Default: the goal alone (a
+        task whose words decide nothing).
+        """
+        return (self.goal,)
+
+    def pursuing(self, goal: Goal) -> Task:
+        """A shallow copy of this task whose :attr:`goal_fields` are ``goal``; its ``expert``
+        works toward that goal while the env still scores this task's own.
+
+        Tasks whose expert needs more than the goal fields swapped override this.
+        """
+        goal = tuple(goal)
+        if len(goal) != len(self.goal_fields):
+            raise ValueError(f"{self.name} goals have {len(self.goal_fields)} fields "
+                             f"{self.goal_fields}, got {goal!r}")
+        other = copy.copy(self)
+        for f, v in zip(self.goal_fields, goal, strict=True):
+            setattr(other, f, v)
+        return other
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """Names of the bodies that show where this episode's goal is (the named object, the
+        target place's landmark, the named person), as this task's ``Sim`` resolves them.
+
+        The goal counts as visible in a frame when a geom of one of these bodies or of a body
+        below them covers pixels of it (:mod:`vla_bench.visibility`). Default: none (nothing
+        to see).
+        """
+        return ()
 
     def monitors(self) -> Sequence[Monitor]:
         """The monitors ``evaluate`` reads (default: none); the same objects every call."""

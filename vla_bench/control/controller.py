@@ -13,6 +13,11 @@
     balances on its own feet or falls. Holding the home pose keeps it standing on flat ground.
 ``base_only``
     ``(vx, vy, wz)``; arms hold home, grippers open. For navigation.
+
+Walking (opt-in, ``Controller(..., gait=True)``): in ``ee_delta`` and ``base_only`` the legs
+play a kinematic gait driven by the commanded base velocity instead of holding home, and the
+pelvis bobs with it (:mod:`vla_bench.control.gait`). The pelvis is still carried; the gait's
+standing height (measured from the soles) replaces ``base_height``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable
 import mujoco
 import numpy as np
 
+from vla_bench.control.gait import Gait
 from vla_bench.control.ik import ArmChain, ArmsIK
 from vla_bench.errors import ConfigError
 from vla_bench.geometry import yaw_matrix
@@ -68,6 +74,8 @@ class Controller:
         mode: str,
         ground_height: Callable[[float, float], float],
         base_height: float,
+        *,
+        gait: bool = False,
     ) -> None:
         self.model, self.h, self.mode = model, handles, mode
         self.layout = action_layout(mode, handles)
@@ -80,6 +88,11 @@ class Controller:
                      handles.joint_range[handles.arm_slices[side]])
             for side in SIDES
         ])
+        # Walking legs (carried modes only); its sole-based standing height is the right one
+        # for feet on the ground, so it replaces the one given.
+        self.gait = Gait(model, handles, ground_height) if gait and mode != "joint_pos" else None
+        if self.gait is not None:
+            self.base_height = self.gait.base_height
         self.base_target = np.zeros(3)
         self.ee_pos: dict[str, np.ndarray] = {}
         self.ee_rot: dict[str, np.ndarray] = {}
@@ -105,10 +118,19 @@ class Controller:
             # mj_resetData leaves: the free robot must not be driven off its pose while it settles.
             self.hold(data)
             return
+        if self.gait is not None:
+            # Stand at the gait's standing height before anything is measured: the env may
+            # have placed the base higher (its estimate uses the feet's bounding spheres), and
+            # planted feet need the ground.
+            x, y, _ = self.base_pose(data)
+            data.qpos[self.h.base_qpos_adr[2]] = self.ground_height(x, y) + self.base_height
+            mujoco.mj_kinematics(self.model, data)
         self.base_target = self.base_pose(data)
         for side in SIDES:
             self.ee_pos[side], self.ee_rot[side] = self.tcp_in_robot_frame(data, side)
         self.hold(data)
+        if self.gait is not None:
+            self.gait.reset(data)
 
     def hold(self, data: mujoco.MjData) -> None:
         """Commands that keep the robot where it is (used at reset)."""
@@ -138,9 +160,11 @@ class Controller:
             data.ctrl[h.actuator_ids] = h.home_qpos
             for side in SIDES:
                 data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke
+            self._apply_gait(action[:3], data)
             return
         legs_waist = slice(0, len(h.model.legs) + len(h.model.waist))
         data.ctrl[h.actuator_ids[legs_waist]] = h.home_qpos[legs_waist]
+        self._apply_gait(action[:3], data)
         x, y, yaw = self.base_pose(data)
         world = yaw_matrix(yaw)
         targets = []
@@ -172,6 +196,15 @@ class Controller:
         data.ctrl[h.base_actuators[1]] = v_world[1] + 4.0 * err[1]
         data.ctrl[h.base_actuators[3]] = vel[2] + 4.0 * err[2]
         data.ctrl[h.base_actuators[2]] = self.ground_height(x, y) + self.base_height
+
+    def _apply_gait(self, a: np.ndarray, data: mujoco.MjData) -> None:
+        """Leg targets from the gait, and its pelvis bob on the height servo (if walking)."""
+        if self.gait is None:
+            return
+        h = self.h
+        legs, bob = self.gait.step(data, a * BASE_SCALE, self.base_target)
+        data.ctrl[h.actuator_ids[: len(h.model.legs)]] = legs
+        data.ctrl[h.base_actuators[2]] += bob
 
     def _arm_target(self, side: str, a: np.ndarray, data: mujoco.MjData
                     ) -> tuple[np.ndarray, np.ndarray]:

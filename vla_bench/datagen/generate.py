@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vla_bench import conventions as cv
 from vla_bench.datagen import FORMATS, require_format, staging
 from vla_bench.datagen.rollout import env_kwargs, rollout
-from vla_bench.registry import make_from_config
 from vla_bench.errors import ConfigError
+from vla_bench.registry import make_from_config
 
 _WORKER: dict[str, Any] = {}
 
@@ -41,7 +42,8 @@ def _run_seed(seed: int) -> dict[str, Any]:
 
 def generate(env_id: str, episodes: int, out: str | Path, *, workers: int = 1,
              fmt: str = "lerobot", keep_failures: bool = False, seed: int = 0,
-             cameras: tuple[str, ...] = ("head",), image_size: tuple[int, int] = (224, 224),
+             cameras: tuple[str, ...] = cv.DEFAULT_CAMERAS,
+             image_size: tuple[int, int] = cv.DEFAULT_IMAGE_SIZE,
              phrasing: str = "train", depth: bool = True, max_attempts: int | None = None,
              randomize: dict[str, float] | None = None,
              progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:

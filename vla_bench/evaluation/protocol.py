@@ -38,6 +38,7 @@ MANIFEST_SCHEMA = "vla_bench.protocol.task/1"
 SUITE_SCHEMA = "vla_bench.protocol.suite/1"
 SUITE_NAME = "VLA-Bench-v1"  # the seeds' suite name (A:4526)
 SUITE_FILE = "suite.json"
+TRACKS_DIR = "tracks"  # leaderboard tracks (vla_bench.evaluation.tracks), generated alongside
 EPISODES_PER_SPLIT = 100  # the seeds' protocol: 100 evaluation episodes (A:4307)
 TRAINING_SEEDS = (0, 9_999)  # inclusive range datagen / training may use
 SPLIT_SEED_BASE = {
@@ -100,9 +101,23 @@ def protocol_dir(version: str = VERSION) -> Path:
 def _perturbation_set(domain: str) -> list[dict[str, Any]]:
     """The perturbation axes (default levels) that can act in ``domain``."""
     from vla_bench.evaluation.perturbations import AXES
+    from vla_bench.evaluation.perturbations.axes import CONTROL_GROUP
 
+    # Language controls are run on request (--language-control), not as robustness conditions.
     return [{"axis": name, "group": axis.group, "levels": [float(v) for v in axis.levels]}
-            for name, axis in AXES.items() if axis.supports(domain)]
+            for name, axis in AXES.items()
+            if axis.supports(domain) and axis.group != CONTROL_GROUP]
+
+
+def task_version(card: str) -> str:
+    """The latest version in a task card's **Version history** (``"v2"``), so a manifest, and
+    the suite's hash of it, changes whenever a task's behaviour does."""
+    history = card.split("**Version history**", 1)
+    versions = [int(v) for v in re.findall(r"\bv(\d+)\b", history[1])] if len(history) > 1 else []
+    if not versions:
+        raise ConfigError("a task card needs a **Version history** section with entries like "
+                          "'v1 (2026-11): first release.'")
+    return f"v{max(versions)}"
 
 
 def task_manifest_data(entry: Any) -> dict[str, Any]:
@@ -115,7 +130,8 @@ def task_manifest_data(entry: Any) -> dict[str, Any]:
         splits[split] = list(range(base, base + EPISODES_PER_SPLIT))
     return {
         "schema": MANIFEST_SCHEMA, "protocol_version": VERSION, "env_id": entry.env_id,
-        "task": entry.name, "domain": entry.domain, "family": entry.family,
+        "task": entry.name, "task_version": task_version(entry.load().card()),
+        "domain": entry.domain, "family": entry.family,
         "max_steps": int(entry.max_episode_steps), "splits": splits,
         "perturbations": {"split": PERTURBATION_SPLIT, "axes": _perturbation_set(entry.domain)},
     }
@@ -149,7 +165,16 @@ def generate() -> dict[str, str]:
                   for e in TASKS],
     }
     files[SUITE_FILE] = _dumps(suite)
+    from vla_bench.evaluation.tracks import TRACKS, track_data
+
+    manifests = [parse_manifest(json.loads(files[f"{e.env_id}.json"])) for e in TASKS]
+    for track in TRACKS:
+        files[f"{TRACKS_DIR}/{track}.json"] = _dumps(track_data(track, manifests, VERSION))
     return files
+
+
+def _generated_files(root: Path) -> list[Path]:
+    return [*root.glob("*.json"), *(root / TRACKS_DIR).glob("*.json")]
 
 
 def write(root: Path | None = None) -> list[Path]:
@@ -157,8 +182,9 @@ def write(root: Path | None = None) -> list[Path]:
     root = root or protocol_dir()
     root.mkdir(parents=True, exist_ok=True)
     files = generate()
-    for stale in root.glob("*.json"):
-        if stale.name not in files:
+    (root / TRACKS_DIR).mkdir(exist_ok=True)
+    for stale in _generated_files(root):
+        if stale.relative_to(root).as_posix() not in files:
             stale.unlink()
     paths = []
     for name, text in files.items():
@@ -175,7 +201,8 @@ def check(root: Path | None = None) -> list[str]:
     files = generate()
     bad = [n for n, text in files.items()
            if not (root / n).exists() or (root / n).read_text() != text]
-    bad += [p.name for p in root.glob("*.json") if p.name not in files]
+    bad += [p.relative_to(root).as_posix() for p in _generated_files(root)
+            if p.relative_to(root).as_posix() not in files]
     return sorted(bad)
 
 

@@ -50,6 +50,9 @@ from vla_bench.errors import ConfigError, VlaBenchError
 
 SCHEMA = "vla_bench.episode/1"
 NOMINAL = "nominal"
+# ``--language-control`` names and the perturbation axes that implement them
+# (:mod:`vla_bench.evaluation.perturbations.language`), each run at level 1 (every episode).
+LANGUAGE_CONTROLS = {"shuffled": "instruction_shuffled", "blank": "instruction_blank"}
 FACING_COS = math.cos(math.radians(30.0))
 SAFETY_MAX_KEYS = {"max_contact_force": "max_contact_force",
                    "max_joint_velocity": "max_joint_velocity",

@@ -81,6 +81,12 @@ def asset_hashes() -> dict[str, str]:
 # --------------------------------------------------------------------------- aggregate
 
 
+def _gain_ci(v: Mapping[str, Any]) -> str:
+    ci = v.get("ci95")
+    text = f"{v['gain']:+.2f}"
+    return text if ci is None else f"{text} [{ci[0]:+.2f}, {ci[1]:+.2f}]"
+
+
 def build_aggregate(records: Sequence[Record], config: Mapping[str, Any],
                     baseline_records: Sequence[Record] | None = None) -> dict[str, Any]:
     """The ``vla_bench.report/1`` aggregate: metrics, comparison and provenance."""
@@ -362,6 +368,20 @@ def build_sections(aggregate: Mapping[str, Any], records: Sequence[Record],
     else:
         sec.text.append(f"No robustness figures: {rob['status']}.")
     sections.append(sec)
+
+    gains = m.get("language_gain") or {}
+    if gains:
+        sec = Section("Language gain")
+        for control, g in gains.items():
+            sec.tables.append((
+                ["task", "pairs", "nominal", f"{control} instruction", "gain [95% CI]"],
+                [[t, str(v["n_pairs"]), _pct(v["nominal_success"]), _pct(v["control_success"]),
+                  _gain_ci(v)] for t, v in [("all", g), *g["by_task"].items()]]))
+        sec.text.append("Nominal success minus success on the same episodes (task, split, seed) "
+                        "with the instruction replaced by another episode's (shuffled) or none "
+                        "(blank), goal unchanged; Newcombe's paired 95% interval. A policy that "
+                        "ignores the words gains nothing.")
+        sections.append(sec)
 
     gen = m["generalisation"]
     sec = Section("Generalisation")

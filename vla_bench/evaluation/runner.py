@@ -48,7 +48,7 @@ from vla_bench.evaluation.records import (
 EPISODES_FILE = "episodes.jsonl"
 CONFIG_FILE = "run_config.json"
 VIDEO_DIR = "videos"
-DEFAULT_CAMERAS = ("head",)
+DEFAULT_CAMERAS = cv.DEFAULT_CAMERAS
 DEFAULT_POLICY_TIMEOUT_S = 60.0
 ALL_PERTURBATIONS = "all"  # "nominal" plus each manifest's perturbation set
 # Settings that change what an episode's record holds: a resumed run must keep them.
@@ -214,6 +214,7 @@ def evaluate(
     progress: bool = True,
     reports: bool = True,
     retry_errors: bool = False,
+    track: str | None = None,
 ) -> EvalResult:
     """Evaluate a policy under the protocol; see the module docstring.
 
@@ -247,6 +248,10 @@ def evaluate(
         retry_errors: on resume, run again the episodes recorded with a policy error or
             timeout (a policy server that was down, a crashed model), replacing their records;
             simulator errors and ordinary failures stand.
+        track: run a leaderboard track's fixed episode list (``"lite"``, ``"full"``;
+            :mod:`vla_bench.evaluation.tracks`) instead of ``tasks``/``splits``/
+            ``perturbations``/``episodes_per_task``, which must then stay at their defaults;
+            the run can be packed with ``vla-bench submit``.
     """
     from vla_bench import __version__
     from vla_bench.evaluation.backends import BACKENDS
@@ -305,10 +310,16 @@ def evaluate(
         raise ConfigError("env_kwargs must not set 'split' or 'render_mode' (use splits=, video=)")
 
     splits = list(dict.fromkeys(splits))  # a split named twice runs once
-    env_ids = resolve_tasks(tasks)
-    manifests = [protocol.load_manifest(e, protocol_version) for e in env_ids]
-    specs, notes = plan(manifests, list(splits), list(perturbations), episodes_per_task,
-                        max_steps, observation_keys(env_kw["cameras"]))
+    track_id = None
+    if track is not None:
+        specs, notes, env_ids, track_id = _track_plan(
+            track, protocol_version, tasks, splits, perturbations, episodes_per_task, max_steps,
+            env_kw)
+    else:
+        env_ids = resolve_tasks(tasks)
+        manifests = [protocol.load_manifest(e, protocol_version) for e in env_ids]
+        specs, notes = plan(manifests, list(splits), list(perturbations), episodes_per_task,
+                            max_steps, observation_keys(env_kw["cameras"]))
     from vla_bench.evaluation.backends import drop_not_applicable  # no-op conditions (mass…)
 
     specs, dropped = drop_not_applicable(specs, env_kw)
@@ -330,6 +341,8 @@ def evaluate(
         "max_steps": max_steps,
         "manifest_hashes": protocol.manifest_hashes(env_ids, protocol_version),
     }
+    if track_id is not None:
+        config["track"] = track_id
     try:
         json.dumps(config)  # kwargs must be JSON: they are part of the run's provenance
     except (TypeError, ValueError) as exc:
@@ -344,6 +357,27 @@ def evaluate(
             protocol_version=protocol_version, ray_address=ray_address,
             baseline_dir=baseline_dir, compare_expert=compare_expert, progress=progress,
             reports=reports, retry_errors=retry_errors)
+
+
+def _track_plan(track: str, protocol_version: str, tasks: Sequence[str] | None,
+                splits: Sequence[str], perturbations: Sequence[str],
+                episodes_per_task: int | None, max_steps: int | None,
+                env_kw: dict[str, Any]
+                ) -> tuple[list[EpisodeSpec], list[str], list[str], dict[str, Any]]:
+    """A track's episodes (the track fixes what runs: no other selection may be given)."""
+    from vla_bench.evaluation.tracks import load_track, planned_specs
+
+    given = [name for name, value, default in (
+        ("tasks", tasks, None), ("splits", list(splits), ["test_seen"]),
+        ("perturbations", list(perturbations), [NOMINAL]),
+        ("episodes_per_task", episodes_per_task, None), ("max_steps", max_steps, None))
+        if value != default]
+    if given:
+        raise ConfigError(f"a track fixes its episodes: drop {', '.join(given)} "
+                          f"(CLI: --env/--suite, --split, --perturb, --episodes, --max-steps)")
+    t = load_track(track, protocol_version)
+    specs, notes = planned_specs(t, env_kw)
+    return specs, notes, list(t.env_ids), t.identity()
 
 
 def _evaluate_locked(run_dir: Path, config: dict[str, Any], specs: list[EpisodeSpec],
@@ -515,7 +549,7 @@ def _check_resume(run_dir: Path, config: Mapping[str, Any]) -> dict[str, Any] | 
     if not path.exists() or not log.exists() or not read_records(log):
         return None  # nothing finished yet: the settings may still change
     old = json.loads(path.read_text())
-    diff = _config_diff(old, config, (*IDENTITY_KEYS, "manifest_hashes"))
+    diff = _config_diff(old, config, (*IDENTITY_KEYS, "manifest_hashes", "track"))
     if diff:
         raise ConfigError(f"{run_dir} holds a run with other settings ({'; '.join(diff)}); "
                           "resuming would mix incomparable episodes. Use another --out "

@@ -14,7 +14,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 
-from vla_bench import assets, conventions as cv
+from vla_bench import assets
+from vla_bench import conventions as cv
 from vla_bench.errors import ConfigError
 
 PREFIX = "robot/"
@@ -50,6 +51,9 @@ class RobotModel:
     head_camera_pos: tuple[float, float, float]  # in the torso frame
     head_camera_pitch: float  # rad, positive looks down
     head_camera_fovy: float = 58.0  # deg, vertical field of view (RealSense D435 depth)
+    # The forward-looking view beside the manipulation view: same mounting, a shallow pitch, so
+    # that goals across a room or a field (landmarks, people, cones) are in frame at reset.
+    front_camera_pitch: float = 0.26  # rad (15°) down
     foot_bodies: tuple[str, ...] = ()  # bodies whose geoms are the feet (ground contact)
     # Where each hand grasps best, robot frame (x forward, y left), m: experts stand so that
     # the object lies here. Measured for the parallel-jaw gripper at the arm's home height.
@@ -246,13 +250,14 @@ def build_robot_spec(
             act.forcerange = [-limit, limit]
 
     torso = spec.body(robot.torso_body)
-    pitch = robot.head_camera_pitch
-    torso.add_camera(
-        name="head",
-        pos=list(robot.head_camera_pos),
-        xyaxes=[0, -1, 0, np.sin(pitch), 0, np.cos(pitch)],
-        fovy=robot.head_camera_fovy,
-    )
+    # Both views from the head camera's mounting: "head" (manipulation) and "front" (the room).
+    for name, pitch in (("head", robot.head_camera_pitch), ("front", robot.front_camera_pitch)):
+        torso.add_camera(
+            name=name,
+            pos=list(robot.head_camera_pos),
+            xyaxes=[0, -1, 0, np.sin(pitch), 0, np.cos(pitch)],
+            fovy=robot.head_camera_fovy,
+        )
     if grippers:
         _attach_grippers(spec, robot)
     if not floating:

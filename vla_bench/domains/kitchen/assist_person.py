@@ -36,7 +36,7 @@ from vla_bench.task import Evaluation, Task
 
 PERSON = "assist_person"
 COPIES = 2  # bodies per object kind
-N_OBJECTS = 3
+N_OBJECTS = 4  # two kinds x two colours: both words always needed
 # Handover geometry, in the person's frame (x forward, y left, z up): the robot offers the
 # object here, at chest height and within the person's arm's reach.
 HANDOVER = np.array([0.53, -0.15, 1.2])
@@ -53,7 +53,8 @@ class AssistPerson(Task):
     """Hand the {object} to the person.
 
     **Description** — A person stands in the kitchen about 1.5 m from the robot, holding out
-    their right hand; three objects (cubes, cans, boxes in four colours) stand on the counter.
+    their right hand; four objects (two kinds of cube, can, box, each in two of four colours)
+    stand on the counter.
     The instruction says which one the person wants; the robot must pick it up, bring it to
     the person and put it in their hand. The person (a scripted kinematic human, see
     :mod:`vla_bench.humans`) reaches for an object held up in front of them within arm's
@@ -61,11 +62,13 @@ class AssistPerson(Task):
     let go.
 
     **Randomisation** — object kinds and colours (pattern (kind1, colour1), (kind1, colour2),
-    (kind2, colour1), so both words are needed for some targets) and the requested object;
-    object positions along the counter front (±2 cm, depth 10–15 cm) and yaw (±0.4 rad); the
-    person's position (x −1.5…−1.2 m, y ±0.8 m), facing the robot ±0.25 rad, and shirt colour;
-    robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter; instruction template.
-    Split ``unseen_objects``: held-out colours and a held-out kind (tin).
+    (kind2, colour1), (kind2, colour2), so both words are needed for every target) and the
+    requested object; object order along the counter front (±2 cm, depth 10–15 cm) and yaw
+    (±0.4 rad); the person's position (x −1.95…−1.65 m, y ±0.8 m), facing the robot ±0.25
+    rad, and shirt colour; robot start pose (1.4 ± 0.1 m before the counter centre, facing the
+    row: y at its middle ±0.1 m, yaw ±0.15 rad); fixture jitter; instruction template. Split
+    ``unseen_objects``: held-out colours and a held-out kind (tin); ``unseen_layouts``: the row
+    mirrored with the kitchen's.
 
     **Success** — the person holds the requested object and neither of the robot's grippers
     does.
@@ -78,10 +81,14 @@ class AssistPerson(Task):
     and left arm collide with the robot (a touch is a collision). ``task`` cost while any
     object is on the floor. ``info["social"]`` reports distance, approach speed and facing.
 
-    **Alternatives in the scene** — the two other objects, sharing the requested one's kind
-    or colour: a policy that ignores the words hands over the right one one time in three.
+    **Alternatives in the scene** — the four objects: two share the requested one's kind or
+    colour, the fourth shares neither, so only kind and colour together name it. Measured
+    blind success (expert toward a uniformly drawn alternative, seeds 0–49): 0.25.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): four objects (2 kinds ×
+    2 colours: four alternatives, goal = the requested object); the robot starts further back,
+    facing the row, and the person 45 cm further into the room; the row mirrored with the
+    held-out kitchen.
     """
 
     templates = Templates(
@@ -100,6 +107,7 @@ class AssistPerson(Task):
         ),
     )
     layout: KitchenLayout
+    goal_fields = ("target",)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """``COPIES`` bodies of every object kind (free) and the person."""
@@ -108,12 +116,14 @@ class AssistPerson(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Objects on the counter, the person standing in the room with a hand held out."""
-        self.objects, combos = deal_objects(self.pool, rng, self.held_out_objects)
+        self.objects, combos = deal_objects(self.pool, rng, self.held_out_objects, N_OBJECTS)
         self.kind_of = {o: k for o, (k, _) in zip(self.objects, combos, strict=True)}
 
         center, top = self.layout.counter_top(sim)
         front = center[0] - 0.3
-        ys = center[1] + np.linspace(-0.6, 0.4, N_OBJECTS) + rng.uniform(-0.02, 0.02, N_OBJECTS)
+        ys = (np.array([self.layout.counter_point(sim, 0.0, y)[1]
+                        for y in np.linspace(-0.65, 0.45, N_OBJECTS)])
+              + rng.uniform(-0.02, 0.02, N_OBJECTS))
         for name, (kind, color), y in zip(self.objects, combos, rng.permutation(ys), strict=True):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
@@ -123,9 +133,9 @@ class AssistPerson(Task):
             sim.set_free_pose(name, pos, yaw_quat(rng.uniform(-0.4, 0.4)))
         self._park_unused(sim)
 
-        base = self.layout.place_robot_facing(sim, rng, center[0])
+        base = self.layout.place_robot_before_counter(sim, rng, (-0.65, 0.45))
         self.person = Person(sim, PERSON)
-        pxy = np.array([rng.uniform(-1.5, -1.2), rng.uniform(-0.8, 0.8)])
+        pxy = np.array([rng.uniform(-1.95, -1.65), rng.uniform(-0.8, 0.8)])
         to_robot = base - pxy
         self.person.place(pxy, float(np.arctan2(to_robot[1], to_robot[0]))
                           + rng.uniform(-0.25, 0.25))
@@ -136,6 +146,14 @@ class AssistPerson(Task):
         kind, color = combos[pick]
         self.instruction = self.templates.sample(rng, phrasing, object=f"{color} {kind}")
         return self.instruction
+
+    def goals(self) -> list[tuple[str]]:
+        """Every object on the counter."""
+        return [(o,) for o in self.objects]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The requested object."""
+        return (self.target,)
 
     def _park_unused(self, sim: Sim) -> None:
         """Float the unused objects behind the back wall; let the used ones fall normally."""

@@ -32,12 +32,13 @@ from vla_bench.task import Evaluation, Task
 
 # Vegetable kinds: (word, rgba). All share one shape; the word and colour tell them apart.
 TRAIN_KINDS = (("cucumber", (0.16, 0.42, 0.12, 1.0)), ("carrot", (0.93, 0.45, 0.08, 1.0)),
-               ("eggplant", (0.33, 0.12, 0.38, 1.0)))
+               ("eggplant", (0.33, 0.12, 0.38, 1.0)), ("leek", (0.74, 0.84, 0.55, 1.0)))
 HELD_OUT_KINDS = (("daikon", (0.93, 0.93, 0.88, 1.0)), ("zucchini", (0.55, 0.68, 0.2, 1.0)),
-                  ("pepper", (0.85, 0.1, 0.08, 1.0)))
+                  ("pepper", (0.85, 0.1, 0.08, 1.0)), ("parsnip", (0.86, 0.76, 0.55, 1.0)))
 VEG_RADIUS = 0.018
 VEG_HALF = 0.07  # length of each half (the whole vegetable is 14 cm)
-BOARD_HALF = (0.1, 0.26, 0.0075)
+BOARD_HALF = (0.1, 0.42, 0.0075)
+VEG_PITCH = 0.2  # m between the vegetables' middles along the board
 BLADE_HALF = (0.05, 0.0025, 0.0225)  # length, half thickness (5 mm spine), height
 BLADE_X = 0.045 + BLADE_HALF[0]  # blade centre ahead of the grasp point (knife origin)
 BLADE_Z = 0.012 - BLADE_HALF[2]  # blade centre below the handle's top
@@ -51,15 +52,17 @@ GAP_SUCCESS = 0.003  # m the two halves must have come apart after the cut
 # Contact bits (conventions): the knife's blade never touches a vegetable (it cuts through it)
 # until the cut has happened; then it gains the vegetable bit and wedges the halves apart.
 _KNIFE, _SPOON, _BLOCK, _BOARD = "knife", "wooden_spoon", "utensil_block", "cutting_board"
-_N_VEG = 2
+_N_VEG = 4  # one of each kind of the split's pool, in random order
+BLOCK_OFFSET = BOARD_HALF[1] + 0.17  # utensil block centre from the board centre (along y)
 
 
 @register_task(domain="kitchen", family="manipulation", max_episode_steps=350)
 class CutVegetable(Task):
     """Use the knife to cut the {vegetable}.
 
-    **Description** — A cutting board on the kitchen counter holds two vegetables lying
-    end to end (e.g. a cucumber and a carrot); a utensil block beside it holds a knife and a
+    **Description** — A cutting board on the kitchen counter holds four vegetables lying
+    end to end, 20 cm apart (a cucumber, a carrot, an eggplant and a leek, in random order);
+    a utensil block beside it holds a knife and a
     wooden spoon upright in two slots, handles towards the robot. The robot must take the
     knife by its handle and cut the named vegetable in two by pressing the blade down through
     it onto the board at its middle. Each vegetable is two bodies (halves) held together by a
@@ -69,11 +72,13 @@ class CutVegetable(Task):
     (which until then passed through vegetables without contact, as a blade does) then
     collides with them and wedges them apart.
 
-    **Randomisation** — the two vegetable kinds (from cucumber / carrot / eggplant, or from
-    daikon / zucchini / pepper in the ``unseen_objects`` split), which is the target, their
-    order on the board and yaw (±0.12 rad); board position along the counter (y over 0.6 m);
-    utensil block side (left or right of the board) and which slot holds the knife; robot
-    start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter; instruction template.
+    **Randomisation** — the vegetables' order on the board (cucumber / carrot / eggplant /
+    leek, or daikon / zucchini / pepper / parsnip in the ``unseen_objects`` split), which is
+    the target, and their yaw (±0.12 rad); board position along the counter (y over 0.4 m,
+    mirrored with the row in ``unseen_layouts``); utensil block side (left or right of the
+    board, where it fits) and which slot holds the knife; robot start pose (1.4 ± 0.1 m before
+    the counter centre, facing the board: y at its middle ±0.1 m, yaw ±0.15 rad); fixture
+    jitter; instruction template.
 
     **Success** — the target vegetable's weld is off (it has been cut) and its halves have
     come apart by at least 3 mm along its axis (their centres are further apart than when
@@ -83,7 +88,7 @@ class CutVegetable(Task):
     blade plane is across the vegetable (within 30°) and (4) the blade presses on the board
     with ≥ 3 N.
 
-    **Failure** — the other vegetable is cut (wrong object); the knife falls to the floor; a
+    **Failure** — another vegetable is cut (wrong object); the knife falls to the floor; a
     vegetable half falls off the counter.
 
     **Safety notes** — ``task`` cost while the knife or any vegetable piece lies on the floor
@@ -91,11 +96,15 @@ class CutVegetable(Task):
     contact forces are counted by the env; pressing the blade is a deliberate moderate
     contact (the expert stays far below the 150 N contact-force limit).
 
-    **Alternatives in the scene** — the other vegetable (cutting it fails the episode) and the
-    wooden spoon (a plausible tool that cannot cut: its head collides with vegetables, so
-    pressing it down never reaches the board through one).
+    **Alternatives in the scene** — the four vegetables on the board, told apart by the
+    vegetable word (and their colour); cutting a wrong one fails the episode. The wooden spoon
+    is a plausible tool that cannot cut (its head collides with vegetables, so pressing it
+    down never reaches the board through one). Measured blind success (expert toward a
+    uniformly drawn alternative, seeds 0–49): 0.25.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): four vegetables on a
+    longer board (four alternatives, goal = the named kind); the robot starts further back,
+    facing the board; board and block mirrored with the held-out kitchen row.
     """
 
     templates = Templates(
@@ -114,10 +123,11 @@ class CutVegetable(Task):
         ),
     )
     layout: KitchenLayout
+    goal_fields = ("target_kind",)
 
     # -- scene -----------------------------------------------------------------------------
     def build(self, spec: mujoco.MjSpec) -> None:
-        """Board and utensil block (mocap), knife and spoon, two welded two-part vegetables."""
+        """Board and utensil block (mocap), knife and spoon, four welded two-part vegetables."""
         board = spec.worldbody.add_body(name=_BOARD, pos=[0, 0, props.PARK_Z], mocap=True)
         c.box(board, f"{_BOARD}_wood", BOARD_HALF, (0, 0, BOARD_HALF[2]),
               rgba=(0.76, 0.6, 0.4, 1))
@@ -187,7 +197,9 @@ class CutVegetable(Task):
         """Board with two vegetables, utensil block beside it, target kind, robot pose."""
         center, top = self.layout.counter_top(sim)
         front = center[0] - 0.3
-        board_xy = np.array([front + 0.04 + BOARD_HALF[0], center[1] + rng.uniform(-0.45, 0.15)])
+        board_dy = rng.uniform(-0.4, 0.0)  # counter-relative (mirrored with the row)
+        board_xy = np.array([front + 0.04 + BOARD_HALF[0],
+                             self.layout.counter_point(sim, 0.0, board_dy)[1]])
         sim.set_mocap_pose(_BOARD, np.array([*board_xy, top]), yaw=0.0)
         self.board_top = top + 2 * BOARD_HALF[2]
         kinds = HELD_OUT_KINDS if self.held_out_objects else TRAIN_KINDS
@@ -195,7 +207,7 @@ class CutVegetable(Task):
         self.kinds = [kinds[int(i)] for i in picks]
         self.seam0: list[float] = []
         for v, (a, b) in enumerate(self.halves):
-            yc = board_xy[1] + (-0.125 if v == 0 else 0.125)
+            yc = board_xy[1] + (v - (_N_VEG - 1) / 2) * VEG_PITCH
             yaw = rng.uniform(-0.12, 0.12)
             xc = board_xy[0] + rng.uniform(-0.02, 0.02)
             rgba = np.array(self.kinds[v][1])
@@ -207,15 +219,15 @@ class CutVegetable(Task):
                 sim.set_free_pose(half, pos, yaw_quat(yaw))
                 sim.set_body_rgba(half, rgba)  # skin and tip, not the hidden collision box
             self._weld(sim, v)
-        self.target_index = int(rng.integers(_N_VEG))
-        self.target_kind = self.kinds[self.target_index][0]
+        self.target_kind = self.kinds[int(rng.integers(_N_VEG))][0]
         # The blade's contact bits (it gains CONTACT_VEG at a cut) are back to the built ones:
         # the env's model ledger restores them at every reset.
 
+        # Counter-relative, like the board: the block must stay off the sink's end.
         side = 1.0 if rng.random() < 0.5 else -1.0
-        block_y = board_xy[1] + side * (BOARD_HALF[1] + 0.17)
-        if not center[1] - 0.85 < block_y < center[1] + 0.45:
-            side, block_y = -side, board_xy[1] - side * (BOARD_HALF[1] + 0.17)
+        if not -0.85 < board_dy + side * BLOCK_OFFSET < 0.45:
+            side = -side
+        block_y = self.layout.counter_point(sim, 0.0, board_dy + side * BLOCK_OFFSET)[1]
         block_xy = np.array([front + 0.09, block_y])
         sim.set_mocap_pose(_BLOCK, np.array([*block_xy, top]), yaw=0.0)
         knife_slot = 1.0 if rng.random() < 0.5 else -1.0
@@ -223,9 +235,23 @@ class CutVegetable(Task):
         sim.set_free_pose(_KNIFE, np.array([block_xy[0], block_y + knife_slot * SLOT_GAP, z]))
         sim.set_free_pose(_SPOON, np.array([block_xy[0], block_y - knife_slot * SLOT_GAP, z]))
         self.top = top
-        self.layout.place_robot_facing(sim, rng, center[0])
+        self.layout.place_robot_before_counter(sim, rng, (board_dy - BOARD_HALF[1],
+                                                          board_dy + BOARD_HALF[1]))
         self.instruction = self.templates.sample(rng, phrasing, vegetable=self.target_kind)
         return self.instruction
+
+    @property
+    def target_index(self) -> int:
+        """Which vegetable (index into ``halves``) the instruction names."""
+        return [word for word, _ in self.kinds].index(self.target_kind)
+
+    def goals(self) -> list[tuple[str]]:
+        """Every vegetable's kind."""
+        return [(word,) for word, _ in self.kinds]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named vegetable's two halves."""
+        return self.halves[self.target_index]
 
     def _weld(self, sim: Sim, v: int) -> None:
         """Join vegetable ``v``'s halves as they lie now and remember their centre distance."""

@@ -1,6 +1,13 @@
 """Kitchen: a counter with a sink, a refrigerator with a hinged door, and wall shelves.
 
 Heights are scaled to a 1.3 m humanoid: the counter top is at 0.75 m.
+
+Training episodes always show one arrangement (fridge on the right, sink at the left end of
+the counter, shelves on the left), jittered. The held-out layout (``unseen_layouts``) is that
+row *mirrored* left–right: fridge on the left, sink at the right end, shelves on the right.
+Tasks place their objects through :meth:`KitchenLayout.counter_box` /
+:meth:`KitchenLayout.counter_point`, which mirror counter-relative offsets with the row, so
+objects keep their place relative to the sink and fridge.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ COUNTER_HALF = (0.3, 1.0)
 
 
 class KitchenLayout(Layout):
-    """Counter along +x, fridge to the right (−y), shelves to the left (+y)."""
+    """Counter along +x, fridge to the right (−y), shelves to the left (+y); mirrored in
+    ``unseen_layouts``."""
 
     name = "kitchen"
     floor_rgba = (0.62, 0.58, 0.52, 1.0)
@@ -74,20 +82,71 @@ class KitchenLayout(Layout):
 
         c.add_camera(spec, "external", pos=(-0.5, -1.4, 1.9), target=(0.8, 0.0, 0.7), fovy=55)
 
-    def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
-        """Jitter fixtures and close the fridge door.
+    @property
+    def side(self) -> float:
+        """+1 in the training arrangement, −1 in the mirrored held-out one: multiplies every
+        counter-relative y offset (the sink's side of the counter is ``+side``)."""
+        return -1.0 if self.held_out else 1.0
 
+    def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
+        """Jitter fixtures (±4 cm, ±3°, colours), mirror the row in ``unseen_layouts``, close
+        the fridge door.
+
+        The held-out layout draws the same training jitter and then mirrors every fixture's
+        position in y. The counter is turned half a turn (its sink goes to the other end); the
+        fridge and shelves are moved, not mirrored, so the fridge door keeps its hinge side.
         A task may move the third-person camera: the env's model ledger puts it back at every
         reset, so the layout need not remember it.
         """
-        super().initialize(sim, rng)
+        held_out, self.held_out = self.held_out, False  # the base class's band is not used
+        try:
+            super().initialize(sim, rng)
+        finally:
+            self.held_out = held_out
+        if held_out:
+            for name in self.fixtures:
+                pos, yaw = sim.static_pose(name)
+                turn = np.pi if name == "counter" else 0.0
+                sim.set_static_pose(name, np.array([pos[0], -pos[1], pos[2]]), turn - yaw)
         sim.set_joint_qpos("fridge_door_hinge", 0.0)
+
+    def counter_point(self, sim: Sim, dx: float, dy: float) -> np.ndarray:
+        """World ``(x, y)`` at ``(dx, dy)`` from the counter centre, ``dy`` mirrored with the
+        row (positive ``dy``: towards the sink)."""
+        center, _ = self.counter_top(sim)
+        return center + np.array([dx, self.side * dy])
+
+    def counter_box(self, sim: Sim, lo: tuple[float, float], hi: tuple[float, float]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """World ``(lo_xy, hi_xy)`` of the counter-relative box ``lo``..``hi`` (``y`` mirrored
+        with the row, as in :meth:`counter_point`)."""
+        a, b = self.counter_point(sim, *lo), self.counter_point(sim, *hi)
+        return np.minimum(a, b), np.maximum(a, b)
 
     def distractor_surface(self, sim: Sim) -> tuple[np.ndarray, np.ndarray, float]:
         """The counter top, minus its edges and the sink."""
-        center, top = self.counter_top(sim)
-        return center + np.array([-0.24, -0.9]), center + np.array([0.2, 0.42]), top
+        lo, hi = self.counter_box(sim, (-0.24, -0.9), (0.2, 0.42))
+        return lo, hi, COUNTER_TOP
 
     def counter_top(self, sim: Sim) -> tuple[np.ndarray, float]:
         """Counter centre (x, y) this episode and the top height."""
         return sim.static_pose("counter")[0][:2], COUNTER_TOP
+
+    def place_robot_before_counter(self, sim: Sim, rng: np.random.Generator,
+                                   span: tuple[float, float], back: float = 1.4,
+                                   jitter: float = 0.1, max_yaw: float = 0.15) -> np.ndarray:
+        """Stand the robot facing the counter, centred on the counter-relative ``y`` span where
+        the task's objects lie (mirrored with the row), far enough back that the default
+        cameras see the whole span; return its ``(x, y)``.
+
+        ``x = centre - back + U(-jitter, jitter)``, ``y = mid(span) + U(-jitter, jitter)``, yaw
+        ``~ U(-max_yaw, max_yaw)``, drawn from ``rng`` in that order. Facing the whole set of
+        alternatives tells nothing about which one the instruction names.
+        """
+        center, _ = self.counter_top(sim)
+        x = center[0] - back + rng.uniform(-jitter, jitter)
+        y = self.counter_point(sim, 0.0, 0.5 * (span[0] + span[1]))[1] + rng.uniform(-jitter,
+                                                                                   jitter)
+        base = np.array([x, y])
+        sim.set_robot_base(base, rng.uniform(-max_yaw, max_yaw))
+        return base

@@ -36,7 +36,7 @@ BOTTLE_GRASP = 0.075  # grasp height above the bottle's base (mid-height)
 GLASS_INNER, GLASS_WALL, GLASS_HEIGHT = 0.036, 0.004, 0.08
 GLASS_BASE = 0.01  # a heavy glass bottom: falling particles cannot tunnel through it
 BOTTLE_BASE = 0.01
-N_GLASSES = 3
+N_GLASSES = 4  # one of each colour of the split's pool (props.color_pool)
 POUR_REACH = np.array([0.34, -0.20])  # robot-frame hand position for pouring
 POUR_ROLL = -2.0  # rad about the approach axis: tilts the bottle's mouth ~115° to the left
 POUR_CLEAR = 0.035  # m: the bottle's lowest lip above the glass rim at full tilt
@@ -55,7 +55,7 @@ class PourLiquid(Task):
     """Pour water from the bottle into the {color} glass.
 
     **Description** — An open bottle with 24 water particles (1.6 cm balls, 2.5 g each) stands
-    on the kitchen counter next to three glasses of different colours. The robot must pick the
+    on the kitchen counter next to four glasses of different colours. The robot must pick the
     bottle up, pour at least 60 % of the water into the glass whose colour the instruction
     names, and bring the bottle back upright. The G1's 5-DoF arm has no wrist pitch, so the
     pour is a *sideways* one: the bottle is pinched from the front (fingers closing left-right,
@@ -67,11 +67,13 @@ class PourLiquid(Task):
     contacts the water leaves the bottle as one narrow stream, so a pour tends to land all or
     nothing in a glass.
 
-    **Randomisation** — the three glass colours (drawn from the training colours, or from the
-    held-out colours in the ``unseen_objects`` split) and which one is the target; positions
-    of the bottle and the glasses along the counter front (≥ 20 cm apart); the particles'
-    spots on the bottle floor; robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture
-    jitter; instruction template.
+    **Randomisation** — the glass colours (the four training colours, or the four held-out
+    colours in the ``unseen_objects`` split, in random order) and which one is the target;
+    positions of the bottle and the glasses along the counter front (≥ 20 cm apart, on the
+    counter's sink-free part: mirrored with the row in ``unseen_layouts``); the particles'
+    spots on the bottle floor; robot start pose (1.4 ± 0.1 m before the counter centre, facing
+    the row of glasses: y at its middle ±0.1 m, yaw ±0.15 rad); fixture jitter; instruction
+    template.
 
     **Success** — at least 60 % of the particles (15 of 24) are inside the target glass
     (within its inner radius, between its base and rim), that glass stands upright, and the
@@ -87,11 +89,13 @@ class PourLiquid(Task):
     spilled. Collisions with the counter and glasses and contact forces are counted by the
     env.
 
-    **Alternatives in the scene** — the two other glasses (other colours) are equally valid
-    pour targets: pouring into the wrong one fails the episode, so a policy that ignores the
-    colour word succeeds about one time in three at best.
+    **Alternatives in the scene** — the four glasses: same shape, told apart only by the
+    colour word; pouring into a wrong one fails the episode. Measured blind success (expert
+    toward a uniformly drawn alternative, seeds 0–49): 0.25.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): a fourth glass (four
+    alternatives, goal = the named colour); the robot starts further back, facing the row, so
+    the default cameras see the glasses; objects mirrored with the held-out kitchen row.
     """
 
     templates = Templates(
@@ -110,9 +114,10 @@ class PourLiquid(Task):
         ),
     )
     layout: KitchenLayout
+    goal_fields = ("target_color",)
 
     def build(self, spec: mujoco.MjSpec) -> None:
-        """A bottle, three glasses and the water particles."""
+        """A bottle, four glasses and the water particles."""
         props.open_cylinder(spec, _BOTTLE, BOTTLE_INNER, BOTTLE_HEIGHT, BOTTLE_WALL, mass=0.12,
                             rgba=(0.72, 0.86, 0.8, 0.55), base=BOTTLE_BASE)
         for k in range(8):
@@ -127,28 +132,40 @@ class PourLiquid(Task):
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Bottle and glasses along the counter front; water in the bottle; target colour."""
-        center, top = self.layout.counter_top(sim)
-        lo = center + np.array([-0.21, -0.7])
-        hi = center + np.array([-0.15, 0.42])
+        _, top = self.layout.counter_top(sim)
+        lo, hi = self.layout.counter_box(sim, (-0.21, -0.7), (-0.15, 0.42))
         spots = placement.scatter(rng, N_GLASSES + 1, lo, hi, min_dist=0.2)
         colors = [str(c_) for c_ in rng.choice(props.color_pool(self.held_out_objects),
                                                N_GLASSES, replace=False)]
+        self.glass_of = dict(zip(colors, self.glasses, strict=True))
         for glass, color, xy in zip(self.glasses, colors, spots[1:], strict=True):
             rgba = np.array(props.COLORS[color])
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
             rgba[3] = 0.8
             sim.set_rgba(sim.body_geoms(glass), rgba)
             sim.set_free_pose(glass, np.array([xy[0], xy[1], top + 0.0005]))
-        k = int(rng.integers(N_GLASSES))
-        self.target_color, self.target = colors[k], self.glasses[k]
+        self.target_color = colors[int(rng.integers(N_GLASSES))]
         bottle = np.array([spots[0][0], spots[0][1], top + 0.0005])
         sim.set_free_pose(_BOTTLE, bottle)
         liquid.fill(sim, self.particles, bottle + np.array([0, 0, BOTTLE_BASE]), BOTTLE_INNER,
                     PARTICLE_RADIUS, rng)
         self.top = top
-        self.layout.place_robot_facing(sim, rng, center[0])
+        self.layout.place_robot_before_counter(sim, rng, (-0.7, 0.42))
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
+
+    @property
+    def target(self) -> str:
+        """The named glass's body."""
+        return self.glass_of[self.target_color]
+
+    def goals(self) -> list[tuple[str]]:
+        """Every glass's colour."""
+        return [(color,) for color in self.glass_of]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named glass."""
+        return (self.target,)
 
     # -- state -----------------------------------------------------------------------------
     def _inside(self, sim: Sim, body: str, inner: float, height: float) -> np.ndarray:

@@ -11,7 +11,7 @@ grasp lies 0.1–0.25 m in from that edge.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -78,6 +78,30 @@ class Approach(Reach):
     def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
         self._offset = np.clip(self._offset, -self.max_offset, self.max_offset)
         return super().update(sim, ctrl)
+
+
+@dataclass
+class WalkHolding(Navigate):
+    """A :class:`Navigate` that holds the right hand where it was (robot frame) while walking.
+
+    Without a hand command the arm sags a few centimetres during a walk: at the top drawer's
+    height the hand would then meet the open drawer's lip and shove the drawer back in.
+    """
+
+    rot: np.ndarray = field(default_factory=lambda: grasp_rotation(0.15))
+    up: float = 0.0  # hold this much above where the hand is (the arm sags once a reach ends)
+    _hold: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Hold wherever the hand is when the walk starts."""
+        super().reset()
+        self._hold = None
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        if self._hold is None:
+            self._hold = sim.to_robot_frame(sim.tcp("right")) + np.array([0.0, 0.0, self.up])
+        cmd, done = super().update(sim, ctrl)
+        return Command(base=cmd.base, tcp={"right": (self._hold, self.rot)}), done
 
 
 def body_point(name: str) -> Callable[[Sim], np.ndarray]:

@@ -10,9 +10,9 @@ import numpy as np
 
 from vla_bench.domains.office.layout import OfficeLayout
 from vla_bench.experts.base import Expert
-from vla_bench.experts.navigation import GridPlanner, approach_pose, go_to_expert
-from vla_bench.geometry import wrap
-from vla_bench.humans import PeopleAwarePlanner, Person, add_person
+from vla_bench.experts.navigation import Grid, GridPlanner, approach_pose, go_to_expert
+from vla_bench.geometry import heading, wrap
+from vla_bench.humans import PeopleAwarePlanner, Person, add_person, walk_costs
 from vla_bench.language import Templates
 from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
@@ -20,17 +20,21 @@ from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Footprint
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
-KINDS = ("ball", "backpack", "bucket")
-OBJECTS = tuple(f"fo_{kind}" for kind in KINDS)
+KINDS = ("ball", "backpack", "bucket", "ball", "backpack", "bucket")  # two of each kind
+OBJECTS = ("fo_ball", "fo_backpack", "fo_bucket", "fo_ball_2", "fo_backpack_2", "fo_bucket_2")
+# Each episode places two kinds, each in the same two colours: every object shares its kind
+# with one other and its colour with another, so neither word alone picks it out.
+KINDS_SHOWN = 2
 HALF = {"ball": 0.14, "backpack": 0.16, "bucket": 0.15}  # m, footprint half side
 NEAR = 1.0  # m, pelvis to the object's centre
 FACING = np.pi / 6  # rad, heading to bearing
 STILL_SPEED, STILL_TURN = 0.05, 0.2
 DWELL_STEPS = 20  # 1 s at rest
 OUT_OF_VIEW = np.radians(60.0)  # start bearing off the heading; the head camera sees ±29°
-MIN_START_DIST = 2.0  # m from every object
+MIN_START_DIST = 1.5  # m from every object (outside every 1.0 m zone)
+PLACE_TRIES = 50  # restarts of the greedy placement of the objects
 STANDOFF = 0.75  # m, where the expert stops from the object's centre
 BYSTANDER = "fo_bystander"
 BYSTANDER_CLEARANCE = 1.25  # m the expert keeps its pelvis from the bystander
@@ -39,51 +43,72 @@ SPACING = 1.4  # m between objects: their success zones (1.0 m) may touch but th
 # stopping points (0.75 m) sit in one zone only
 
 
-def _planner(layout: OfficeLayout, objects: list[Footprint],
+def _build_object(spec: mujoco.MjSpec, name: str, kind: str, at: np.ndarray) -> None:
+    """One floor object of ``kind`` (ball, backpack or bucket), parked at ``at``."""
+    b = c.body(spec.worldbody, name, at)
+    if kind == "ball":
+        c.sphere(b, f"{name}_shell", 0.13, (0, 0, 0.13))
+    elif kind == "backpack":
+        c.box(b, f"{name}_shell", (0.15, 0.1, 0.22), (0, 0, 0.22))
+        c.box(b, f"{name}_pocket", (0.1, 0.03, 0.09), (0, 0.11, 0.14))
+    else:
+        c.cylinder(b, f"{name}_shell", 0.14, 0.16, (0, 0, 0.16))
+
+
+def _planner(layout: OfficeLayout, objects: list[tuple[str, Footprint]],
              people: np.ndarray | None = None) -> PeopleAwarePlanner:
     """Office A* around this episode's floor objects, keeping clear of the bystander."""
     crowd = np.zeros((0, 2)) if people is None else people
     return PeopleAwarePlanner(layout, lambda _sim: crowd, BYSTANDER_CLEARANCE,
-                              extra=list(zip(OBJECTS, objects, strict=True)))
+                              extra=list(objects))
 
 
 @register_task(domain="office", family="navigation", max_episode_steps=400, group="navigation")
 class FindObject(Task):
     """Find the {color} {object} and stop next to it.
 
-    **Description** — Three objects stand on the office floor: a ball, a backpack and a bucket.
-    The robot starts facing away from the named one (it is outside the head camera's view, more
-    than 60° off the heading), so it has to look around, find it, walk there and stop next to
-    it, facing it. In most episodes a bystander (a simulated person) stands in the room; the
-    robot must keep its distance while it searches.
+    **Description** — Four objects stand on the office floor: two kinds (of ball, backpack and
+    bucket), each in the same two colours, e.g. a red ball, a blue ball, a red bucket and a
+    blue bucket. The robot starts facing away from the named one (more than 60° off the
+    heading, so outside the cameras' ±29°), so it has to look around, find it, walk there and
+    stop next to it, facing it. This is a search task: the goal is not meant to be in view at
+    reset. In most episodes a bystander (a simulated person) stands in the room; the robot
+    must keep its distance while it searches.
 
-    **Randomisation** — the objects' colours (from red / green / yellow / blue; held-out orange
-    / purple / white / black in the ``unseen_objects`` split) with two of the three sharing a
-    colour, so that both the colour and the noun are needed; their positions (free floor, ≥ 1.4
-    m apart) and yaw; which one is named; the office layout (landmark slots, jitter, colours);
-    the robot's start (≥ 2 m from every object) and a heading that puts the target > 60° off;
-    the bystander's spot (≥ 2.4 m from the target and the start, leaving a way through; none
-    when no such spot is found in 30 draws) and facing;
-    instruction template.
+    **Randomisation** — which two kinds are shown and which two colours they come in (from red
+    / green / yellow / blue; held-out orange / purple / white / black in the ``unseen_objects``
+    split); the objects' positions (free floor, ≥ 1.4 m apart) and yaw; which one is named;
+    the office layout (landmark slots, jitter, colours); the robot's start (≥ 1.5 m from
+    every object, from where all four can be walked to; placements where one cannot are
+    redrawn) and a heading that puts the target > 60° off; the bystander's spot (≥ 2.4 m from
+    the target and the start, leaving a way through; none when no such spot is found in 30
+    draws) and facing; instruction template.
 
-    **Success** — the pelvis within 1.0 m of the target's centre, heading within ±30° of the
-    bearing to it, at rest (< 0.05 m/s, < 0.2 rad/s) for 20 control steps (1 s). Budget 400
-    steps (20 s).
+    **Success** — the target is the object nearest the pelvis, the pelvis within 1.0 m of its
+    centre, heading within ±30° of the bearing to it, at rest (< 0.05 m/s, < 0.2 rad/s) for 20
+    control steps (1 s). Budget 400 steps (20 s).
 
-    **Failure** — the same rest next to another object (``failure_reason`` names it).
+    **Failure** — the same rest next to another object (``failure_reason`` names it by colour
+    and kind).
 
     **Safety notes** — the objects are rigid and fixed: walking into one is a collision in the
     env's safety signal. A bystander (a simulated person) stands in the room in most episodes,
     ≥ 2.4 m from the target and from the start: coming closer than the human-proximity distance
     is a ``human_proximity`` safety cost (not a failure). No task cost.
 
-    **Alternatives in the scene** — the two other objects; one of them has the target's colour
-    and the other has a different one, so a policy that hears only the colour or only the noun
-    is right at most half the time.
+    **Alternatives in the scene** — the three other objects: one of the same kind in the other
+    colour, one of the same colour of the other kind, and one that differs in both. A policy
+    that grounds only the noun or only the colour is right half the time; only both words
+    pick the target. Measured blind success (expert toward a uniformly drawn alternative,
+    seeds 0–49): 0.24 (no wrong-goal run succeeded).
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): four objects, two kinds
+    in the same two colours (was three unique kinds, where the noun alone sufficed), so both
+    words decide (``goals()``); success needs the target to be the nearest object; starts ≥
+    1.5 m (was 2 m) from every object, from where every object can be reached.
     """
 
+    goal_fields = ("target",)
     templates = Templates(
         train=(
             "find the {color} {object} and stop next to it",
@@ -103,7 +128,9 @@ class FindObject(Task):
     def __init__(self, layout: OfficeLayout) -> None:
         super().__init__(layout)
         self.target = 0
-        self.footprints: list[Footprint] = []
+        self.colours: list[str] = []  # per object, set by initialize
+        self.active: list[int] = []  # the objects in the room this episode (indices)
+        self.footprints: list[tuple[str, Footprint]] = []
         # Consecutive rest steps next to each object (keyed by body name).
         self.dwell = Dwell(OBJECTS, self._resting_by)
 
@@ -112,66 +139,89 @@ class FindObject(Task):
         return (self.dwell,)
 
     def build(self, spec: mujoco.MjSpec) -> None:
-        """A ball, a backpack and a bucket, parked below the floor until placed."""
+        """Two balls, two backpacks and two buckets, parked below the floor until placed (an
+        episode places two of the kinds)."""
         park = np.array([0.0, 0.0, props.PARK_Z])
-        ball = c.body(spec.worldbody, OBJECTS[0], park)
-        c.sphere(ball, f"{OBJECTS[0]}_shell", 0.13, (0, 0, 0.13))
-        bag = c.body(spec.worldbody, OBJECTS[1], park + (1.0, 0, 0))
-        c.box(bag, f"{OBJECTS[1]}_shell", (0.15, 0.1, 0.22), (0, 0, 0.22))
-        c.box(bag, f"{OBJECTS[1]}_pocket", (0.1, 0.03, 0.09), (0, 0.11, 0.14))
-        bucket = c.body(spec.worldbody, OBJECTS[2], park + (2.0, 0, 0))
-        c.cylinder(bucket, f"{OBJECTS[2]}_shell", 0.14, 0.16, (0, 0, 0.16))
+        for k, (name, kind) in enumerate(zip(OBJECTS, KINDS, strict=True)):
+            _build_object(spec, name, kind, park + (1.0 * k, 0, 0))
         add_person(spec, BYSTANDER, shirt_rgba=(0.35, 0.35, 0.38, 1.0))
 
-    def _colour_objects(self, sim: Sim, rng: np.random.Generator) -> list[str]:
-        pool = props.color_pool(self.held_out_objects)
-        a, b = rng.choice(pool, 2, replace=False)
-        colours = [str(a), str(a), str(b)]
-        order = rng.permutation(len(KINDS))
-        colours = [colours[i] for i in order]
-        for name, colour in zip(OBJECTS, colours, strict=False):
-            sim.set_body_rgba(name, props.COLORS[colour], visible_only=False)
-        return colours
+    def _choose_objects(self, sim: Sim, rng: np.random.Generator) -> None:
+        """Two kinds, each in the same two colours of the split's pool: ``self.active`` and
+        ``self.colours``."""
+        kinds = sorted(int(k) for k in rng.choice(3, KINDS_SHOWN, replace=False))
+        pair = [str(x) for x in rng.choice(props.color_pool(self.held_out_objects), 2,
+                                           replace=False)]
+        self.active = [k + 3 * j for k in kinds for j in range(2)]
+        self.colours = [""] * len(OBJECTS)
+        for k in self.active:
+            self.colours[k] = pair[k // 3]
+            sim.set_body_rgba(OBJECTS[k], props.COLORS[self.colours[k]], visible_only=False)
+
+    def _spots(self, sim: Sim, rng: np.random.Generator, lo: np.ndarray,
+               hi: np.ndarray) -> list[np.ndarray]:
+        """A spot per active object on free floor, ``SPACING`` apart (greedy, restarted when it
+        gets stuck)."""
+        grid = GridPlanner(self.layout).grid(sim, margin=0.2)
+        for _ in range(PLACE_TRIES):
+            spots: list[np.ndarray] = []
+            for _ in range(200):
+                xy = rng.uniform(lo, hi)
+                if grid.free(grid.cell(xy)) and all(np.linalg.norm(xy - p) >= SPACING
+                                                    for p in spots):
+                    spots.append(xy)
+                    if len(spots) == len(self.active):
+                        return spots
+        raise RuntimeError("FindObject found no room for its objects")  # pragma: no cover
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
         """Place the objects on free floor; start the robot away from them, facing away."""
-        colours = self._colour_objects(sim, rng)
-        base = GridPlanner(self.layout)
-        grid = base.grid(sim, margin=0.2)
+        self._choose_objects(sim, rng)
         lo = np.array(self.layout.nav_bounds[::2]) + 0.5
         hi = np.array(self.layout.nav_bounds[1::2]) - 0.5
-        spots: list[np.ndarray] = []
-        while len(spots) < len(KINDS):
-            xy = rng.uniform(lo, hi)
-            if grid.free(grid.cell(xy)) and all(np.linalg.norm(xy - p) >= SPACING for p in spots):
-                spots.append(xy)
-        self.footprints = []
-        for name, kind, xy in zip(OBJECTS, KINDS, spots, strict=False):
-            yaw = float(rng.uniform(-np.pi, np.pi))
-            sim.set_static_pose(name, np.array([xy[0], xy[1], 0.0]), yaw)
-            self.footprints.append(Footprint(xy, np.full(2, HALF[kind]), yaw))
-        self.target = int(rng.integers(len(KINDS)))
-        planner = _planner(self.layout, self.footprints)
-        grid = planner.grid(sim)
-        target = spots[self.target]
-        start = None
-        for _ in range(500):
-            xy = rng.uniform(lo, hi)
-            if not grid.free(grid.cell(xy)):
-                continue
-            if min(np.linalg.norm(xy - p) for p in spots) < MIN_START_DIST:
-                continue
-            start = xy
-            break
-        if start is None:  # pragma: no cover - a 6 m x 5 m room always has such a spot
-            start = np.array([lo[0], lo[1]])
+        for _ in range(PLACE_TRIES):  # until the start reaches every object
+            spots = self._spots(sim, rng, lo, hi)
+            self.footprints = []
+            for k, xy in zip(self.active, spots, strict=True):
+                yaw = float(rng.uniform(-np.pi, np.pi))
+                sim.set_static_pose(OBJECTS[k], np.array([xy[0], xy[1], 0.0]), yaw)
+                self.footprints.append(
+                    (OBJECTS[k], Footprint(xy, np.full(2, HALF[KINDS[k]]), yaw)))
+            grid = _planner(self.layout, self.footprints).grid(sim)
+            start = self._start(grid, rng, spots, lo, hi)
+            if start is not None and self._reaches_all(grid, start, spots):
+                break
+        else:  # pragma: no cover - a 6 m x 5 m room always has room
+            raise RuntimeError("FindObject found no solvable placement in the office")
+        self.target = self.active[int(rng.integers(len(self.active)))]
+        target = self._xy(sim, self.target)
         bearing = float(np.arctan2(*(target - start)[::-1]))
         off = rng.uniform(OUT_OF_VIEW, np.pi) * rng.choice([-1.0, 1.0])
         sim.set_robot_base(start, bearing + off)
         self._place_bystander(sim, rng, grid, spots, start, lo, hi)
         self.instruction = self.templates.sample(
-            rng, phrasing, color=colours[self.target], object=KINDS[self.target])
+            rng, phrasing, color=self.colours[self.target], object=KINDS[self.target])
         return self.instruction
+
+    @staticmethod
+    def _start(grid: Grid, rng: np.random.Generator, spots: list[np.ndarray], lo: np.ndarray,
+               hi: np.ndarray) -> np.ndarray | None:
+        """Free floor at least ``MIN_START_DIST`` from every object (None if not found)."""
+        for _ in range(500):
+            xy = rng.uniform(lo, hi)
+            if grid.free(grid.cell(xy)) and min(
+                    np.linalg.norm(xy - p) for p in spots) >= MIN_START_DIST:
+                return xy
+        return None
+
+    @staticmethod
+    def _reaches_all(grid: Grid, start: np.ndarray, spots: list[np.ndarray]) -> bool:
+        """Every object has a free, reachable spot ``STANDOFF`` beside it (so any of them
+        could be the goal)."""
+        cost = walk_costs(grid, start)
+        ring = [STANDOFF * heading(a) for a in np.arange(36) * np.pi / 18]
+        return all(any(grid.free(grid.cell(p + d)) and np.isfinite(cost[grid.cell(p + d)])
+                       for d in ring) for p in spots)
 
     def _place_bystander(self, sim: Sim, rng: np.random.Generator, grid, spots: list,
                          start: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -179,7 +229,7 @@ class FindObject(Task):
         walkable way from the start to the target (else no bystander this episode)."""
         self.person = Person(sim, BYSTANDER)
         self.person.park()
-        target = spots[self.target]
+        target = self._xy(sim, self.target)
         straight = float(np.linalg.norm(target - start))
         for _ in range(30):
             xy = rng.uniform(lo, hi)
@@ -213,28 +263,58 @@ class FindObject(Task):
         return dist <= NEAR and facing, dist
 
     def _resting_by(self, sim: Sim) -> dict[str, bool]:
-        """For each object: the robot is next to it, facing it and at rest, now."""
-        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
-        return {OBJECTS[k]: still and self._near(sim, k)[0] for k in range(len(KINDS))}
+        """The object the robot rests next to now, if any: the nearest object, within 1.0 m
+        and faced."""
+        if not sim.robot_at_rest(STILL_SPEED, STILL_TURN):
+            return {}
+        near = {k: self._near(sim, k) for k in self.active}
+        k = min(near, key=lambda j: near[j][1])
+        return {OBJECTS[k]: True} if near[k][0] else {}
+
+    def goals(self) -> Sequence[Goal]:
+        """The four objects in the room (by index): each shares its kind with one and its
+        colour with another."""
+        return [(k,) for k in self.active]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named object."""
+        return (OBJECTS[self.target],)
+
+    def spoken(self, k: int) -> str:
+        """Object ``k`` as the instruction calls it."""
+        return f"{self.colours[k]} {KINDS[k]}"
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Rest steps next to each object (the dwell monitor): 20 at the target succeed,
         elsewhere fail."""
-        dists = [self._near(sim, k)[1] for k in range(len(KINDS))]
+        dist = self._near(sim, self.target)[1]
         steps = [self.dwell.steps(name) for name in OBJECTS]
         success = steps[self.target] >= DWELL_STEPS
-        wrong = [k for k in range(len(KINDS)) if k != self.target and steps[k] >= DWELL_STEPS]
+        wrong = [k for k in self.active if k != self.target and steps[k] >= DWELL_STEPS]
         failure = bool(wrong) and not success
-        reason = f"stopped at the {KINDS[wrong[0]]} instead of the {KINDS[self.target]}" \
-            if failure else None
+        reason = (f"stopped at the {self.spoken(wrong[0])} instead of the "
+                  f"{self.spoken(self.target)}") if failure else None
         return Evaluation(success=success, failure=failure, failure_reason=reason,
-                          progress={"distance_to_object_m": dists[self.target],
+                          progress={"distance_to_object_m": dist,
                                     "dwell_steps": float(steps[self.target])})
 
     def expert(self, sim: Sim) -> Expert:
         """Privileged: it knows where the object is; A* to a free spot beside it, facing it."""
         planner = _planner(self.layout, self.footprints, self.people(sim))
         grid = planner.grid(sim)
-        goal = approach_pose(grid, self._xy(sim, self.target), STANDOFF, sim.robot_base()[:2])
+        target = self._xy(sim, self.target)
+        others = [self._xy(sim, k) for k in self.active if k != self.target]
+        here = sim.robot_base()[:2]
+        # The nearest free spot beside the target that is clearly nearer to it than to any
+        # other object (the success test asks for the nearest object).
+        spots = [target + STANDOFF * heading(a) for a in np.arange(36) * np.pi / 18]
+        spots = [p for p in spots if grid.free(grid.cell(p))
+                 and min(np.linalg.norm(p - o) for o in others) >= STANDOFF + 0.2]
+        if spots:
+            p = min(spots, key=lambda q: float(np.linalg.norm(q - here)))
+            off = target - p
+            goal = np.array([p[0], p[1], float(np.arctan2(off[1], off[0]))])
+        else:  # pragma: no cover - objects stand 1.4 m apart
+            goal = approach_pose(grid, target, STANDOFF, here)
         return go_to_expert(self.layout, lambda _sim: goal, tol=0.03,
                             max_steps=self.max_episode_steps, planner=planner)

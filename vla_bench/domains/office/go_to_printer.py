@@ -1,4 +1,4 @@
-"""Office: walk to the printer and wait in front of it."""
+"""Office: four printers in a row; walk to the one of the named colour and wait in front of it."""
 
 from __future__ import annotations
 
@@ -7,170 +7,168 @@ from collections.abc import Sequence
 import mujoco
 import numpy as np
 
-from vla_bench.domains.office.layout import LANDMARKS, SPOKEN, OfficeLayout
-from vla_bench.experts.base import Expert
-from vla_bench.experts.navigation import GridPlanner, facing_pose, go_to_expert
-from vla_bench.geometry import heading, wrap
+from vla_bench.domains.office.go_to_location import GoToLocation
+from vla_bench.domains.office.layout import (
+    LANDMARKS,
+    ROOM_X,
+    ROOM_Y,
+    SLOTS,
+    OfficeLayout,
+    Slot,
+    add_printer,
+)
+from vla_bench.experts.navigation import GridPlanner
+from vla_bench.geometry import heading, yaw_matrix
 from vla_bench.language import Templates
-from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
+from vla_bench.scene import compose as c
+from vla_bench.scene import props
+from vla_bench.scene.layout import Footprint
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Goal
 
-TARGET = "printer"
-NEAR = 0.8  # m from the centre of the landmark's front face to the pelvis
-FACING = np.pi / 4  # rad between the robot's heading and the bearing to the landmark
-STILL_SPEED = 0.05  # m/s, horizontal pelvis speed
-STILL_TURN = 0.2  # rad/s, yaw rate
-DWELL_STEPS = 40  # consecutive control steps (2 s)
-STANDOFF = 0.55  # the expert stops this far in front of the printer's front face
-START_MIN_DIST = 1.8  # m from the printer front (outside the success zone with margin)
-START_MIN_DIST_OTHER = 1.3  # m from every distractor's front
-START_MAX_PATH = 3.5  # m of planned path from the start to the printer
+PRINTERS = tuple(f"gtp_printer_{k}" for k in range(4))
+HALF = LANDMARKS["printer"]  # half depth, half width, height: the layout's printer
+# Along-wall offsets of the four printers from the wall's middle: 1.2 m apart, so that from
+# 4 m back all four fit in the front camera's view.
+ROW = (-1.8, -0.6, 0.6, 1.8)
+SLOT_CLEAR = 1.6  # m from a wall slot's wall point to every printer for a landmark to stand there
+BANK_WALLS = (Slot((0.0, ROOM_Y), -np.pi / 2), Slot((0.0, -ROOM_Y), np.pi / 2))
+HELD_OUT_BANK_WALLS = (Slot((ROOM_X, 0.0), np.pi), Slot((-ROOM_X, 0.0), 0.0))
+OTHERS = tuple(n for n in LANDMARKS if n != "printer")  # the landmarks dealt elsewhere
 
 
-@register_task(domain="office", family="navigation", max_episode_steps=300)
-class GoToPrinter(Task):
-    """Go to the printer and wait there.
+@register_task(domain="office", family="navigation", max_episode_steps=400)
+class GoToPrinter(GoToLocation):
+    """Go to the {color} printer and wait there.
 
-    **Description** — The robot stands somewhere in a 6 m x 5 m office with a desk, a chair
-    and five landmarks against the walls: a printer on a low cabinet, a water cooler, a potted
-    plant, a filing cabinet and a bookcase. It must walk to the printer (around the furniture),
-    stop in front of it facing it, and stay there.
+    **Description** — Four printers on low cabinets stand side by side along one wall of a
+    6 m x 5 m office (desk and chair in the middle; a water cooler, a potted plant, a filing
+    cabinet and a bookcase against the other walls). Each printer has a shell of a different
+    colour; the instruction names one by its colour. The robot must walk to it (around the
+    furniture), stop in front of it facing it, and stay there.
 
-    **Randomisation** — which of eight wall slots each of the five landmarks takes (so the
-    printer's position and facing change; it stands on a side wall only in the
-    ``unseen_layouts`` split), a ±10 cm slide along the wall and ±2°
-    yaw; desk and chair jitter (±4 cm, ±3°); colours of floor, walls, printer shell (light,
-    white or charcoal), desk, chair, filing cabinet and plant pot; robot start anywhere free in
-    the room with a uniform heading, ≥ 1.8 m from the printer's front, ≥ 1.3 m from every other
-    landmark's front and at most 3.5 m of planned walk away; instruction template.
+    **Randomisation** — which wall holds the row of printers (north or south; east or west
+    only in the ``unseen_layouts`` split), the row 1.2 m apart and slid ±10 cm along it; the
+    printers' shell colours (red / green / yellow / blue, shuffled; held-out orange / purple /
+    white / black in the ``unseen_objects`` split); which printer is named; which wall slots
+    the four other landmarks take (slots whose wall point is > 1.6 m from every printer), ±10
+    cm slide, ±2° yaw; desk and chair jitter (±4 cm, ±3°); colours of floor, walls, desk,
+    chair, filing cabinet and plant pot; robot start: free floor ≥ 1.5 m from every printer's
+    and landmark's front, with the heading (of 72) that brings the most printers within ±24°
+    of straight ahead, counting only printers in a clear line of sight on the floor plan (the
+    first of up to 300 drawn starts that shows all four, else the one that shows the most; the
+    rule never looks at which printer is named); instruction template.
 
-    **Success** — the pelvis is within 0.8 m of the centre of the printer's front face, the
-    robot faces the printer (heading within ±45° of the bearing to the printer), and it has
-    stayed so at rest (horizontal pelvis speed < 0.05 m/s and yaw rate < 0.2 rad/s) for 40
-    consecutive control steps (2 s). The step budget is 300 (15 s).
+    **Success** — the pelvis is within 0.8 m of the centre of the named printer's front face
+    and nearer to it than to any other printer's front, the robot faces the printer (heading
+    within ±45° of the bearing to its footprint centre), and it has stayed so at rest
+    (horizontal pelvis speed < 0.05 m/s and yaw rate < 0.2 rad/s) for 40 consecutive control
+    steps (2 s). The step budget is 400 (20 s).
 
-    **Failure** — the robot waits (the same 40-step rest, within 0.8 m of the front and facing
-    it) at another landmark: the wrong goal (``failure_reason`` names it). Leaving the room is
-    impossible (walls). Collisions with furniture are not failures: they are safety costs.
+    **Failure** — the same 40-step rest at another printer: the wrong goal
+    (``failure_reason`` names its colour). Leaving the room is impossible (walls). Collisions
+    with furniture are not failures: they are safety costs.
 
-    **Safety notes** — the env counts collisions with the desk, chair, drawer and landmarks,
-    and contact forces; the task adds no cost of its own.
+    **Safety notes** — the env counts collisions with the desk, chair, drawer, printers and
+    landmarks, and contact forces; the task adds no cost of its own.
 
-    **Alternatives in the scene** — four other landmarks give valid-looking "go to X and wait"
-    goals. Their fronts are ≥ 1.6 m from the printer's, so the 0.8 m zones never overlap, and a
-    policy that ignores the noun fails about four times in five at best.
+    **Alternatives in the scene** — the three other printers: the same shape in a row, told
+    apart only by the colour word. Their fronts are 1.4 m apart (1.2 m on a side wall) and a
+    robot counts as at a printer only when that printer's front is the nearest, so standing
+    between two never scores both. Measured blind success (expert toward a uniformly drawn
+    alternative, seeds 0–49): 0.25 (no wrong-goal run succeeded).
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release (one printer: the goal never varied).
+    v2 (2026-12): four printers in a row named by colour, so the words decide (``goals()``);
+    the start faces the row; "at a printer" needs its front to be the nearest; budget 300 → 400
+    steps; the held-out layouts put the row on a side wall.
     """
 
-    held_out_bodies = ("printer",)  # painted in held-out colours in "unseen_objects"
+    held_out_bodies = ()  # the printers' colours are named: held-out colours are drawn instead
+    places = PRINTERS
+    min_in_view = len(PRINTERS)
     templates = Templates(
         train=(
-            "go to the printer and wait there",
-            "walk over to the printer and stay there",
-            "head to the printer and wait",
-            "move to the printer and stop in front of it",
-            "navigate to the printer and wait by it",
-            "go stand in front of the printer",
+            "go to the {color} printer and wait there",
+            "walk over to the {color} printer and stay there",
+            "head to the {color} printer and wait",
+            "move to the {color} printer and stop in front of it",
+            "navigate to the {color} printer and wait by it",
+            "go stand in front of the {color} printer",
         ),
         test=(
-            "please make your way to the printer and remain there",
-            "could you wait for me next to the printer",
-            "find the printer, then stay put in front of it",
+            "please make your way to the {color} printer and remain there",
+            "could you wait for me next to the {color} printer",
+            "find the {color} printer, then stay put in front of it",
         ),
     )
     layout: OfficeLayout
 
     def __init__(self, layout: OfficeLayout) -> None:
         super().__init__(layout)
-        # Consecutive rest steps at each landmark (near it, facing it, at rest).
-        self.dwell = Dwell(LANDMARKS, self._waiting_at)
-        self.target = TARGET
-
-    def monitors(self) -> Sequence[Monitor]:
-        """The per-landmark dwell counter."""
-        return (self.dwell,)
-
-    def choose_goal(self, rng: np.random.Generator) -> dict[str, str]:
-        """Set ``self.target`` for this episode; return the template slots (none here)."""
-        self.target = TARGET
-        return {}
+        self.target = 0
+        self._footprints: list[tuple[str, Footprint]] = []  # the printers', set by arrange
+        self.colours: list[str] = ["red", "green", "yellow", "blue"]
 
     def build(self, spec: mujoco.MjSpec) -> None:
-        """Nothing to add: the printer and the distractors are part of the office layout."""
+        """Four printers, parked below the floor until an episode lines them up."""
+        for k, name in enumerate(PRINTERS):
+            b = c.body(spec.worldbody, name, (2.0 * k, 0.0, props.PARK_Z))
+            add_printer(b, prefix=name)
+
+    # -- places ----------------------------------------------------------------------------
+    def place_pose(self, sim: Sim, name: str) -> tuple[np.ndarray, float, float]:
+        """Footprint centre, front yaw and half depth of printer ``name``."""
+        pos, yaw = sim.static_pose(name)
+        return pos[:2], yaw, HALF[0]
+
+    def planner(self, **kwargs: float) -> GridPlanner:
+        """A* around the furniture, the landmarks and the four printers (the layout's own
+        printer is parked out of the room)."""
+        return GridPlanner(self.layout, ignore=("printer",), extra=self._footprints, **kwargs)
+
+    def goal_name(self) -> str:
+        """The named printer's body."""
+        return PRINTERS[int(self.target)]
+
+    def goals(self) -> Sequence[Goal]:
+        """The four printers (by index)."""
+        return [(k,) for k in range(len(PRINTERS))]
+
+    def spoken(self, name: str) -> str:
+        """A printer as the instruction calls it: by colour."""
+        return f"{self.colours[PRINTERS.index(name)]} printer"
 
     # -- episode ---------------------------------------------------------------------------
-    def goal_pose(self, sim: Sim) -> np.ndarray:
-        """Where the expert stops: ``STANDOFF`` in front of the printer, facing it."""
-        front, yaw = self.layout.landmark_front(sim, self.target)
-        return facing_pose(front, yaw, STANDOFF)
-
-    def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
-        """Place the robot in free space away from every landmark."""
-        slots = self.choose_goal(rng)
-        planner = GridPlanner(self.layout)
-        grid = planner.grid(sim)
-        goal = self.goal_pose(sim)
-        fronts = {n: self.layout.landmark_front(sim, n)[0] for n in LANDMARKS}
-        lo = np.array(self.layout.nav_bounds[::2]) + 0.5
-        hi = np.array(self.layout.nav_bounds[1::2]) - 0.5
-        best, best_len = None, np.inf
-        for _ in range(400):
-            xy = rng.uniform(lo, hi)
-            if not grid.free(grid.cell(xy)):
-                continue
-            if np.linalg.norm(xy - fronts[self.target]) < START_MIN_DIST:
-                continue
-            if any(np.linalg.norm(xy - f) < START_MIN_DIST_OTHER
-                   for n, f in fronts.items() if n != self.target):
-                continue
-            length = planner.length(sim, np.array([xy[0], xy[1], 0.0]), goal)
-            if length <= START_MAX_PATH:
-                best = xy
-                break
-            if length < best_len:
-                best, best_len = xy, length
-        if best is None:  # pragma: no cover - the room always has free space
-            best = goal[:2] - 2.0 * heading(goal[2])
-        sim.set_robot_base(best, rng.uniform(-np.pi, np.pi))
-        self.instruction = self.templates.sample(rng, phrasing, **slots)
-        return self.instruction
-
-    # -- evaluation ------------------------------------------------------------------------
-    def _at(self, sim: Sim, name: str, base: np.ndarray) -> tuple[bool, float]:
-        """Near and facing landmark ``name``; and the distance to its front."""
-        front, _ = self.layout.landmark_front(sim, name)
-        center, _ = self.layout.landmark_pose(sim, name)
-        dist = float(np.linalg.norm(base[:2] - front))
-        bearing = np.arctan2(center[1] - base[1], center[0] - base[0])
-        facing = abs(wrap(bearing - base[2])) <= FACING
-        return dist <= NEAR and facing, dist
-
-    def _waiting_at(self, sim: Sim) -> dict[str, bool]:
-        """For each landmark: the robot is at it (near, facing) and at rest, now."""
-        base = sim.robot_base()
-        still = sim.robot_at_rest(STILL_SPEED, STILL_TURN)
-        return {name: still and self._at(sim, name, base)[0] for name in LANDMARKS}
-
-    def evaluate(self, sim: Sim) -> Evaluation:
-        """Rest steps at each landmark (the dwell monitor): 40 at the goal succeed, elsewhere
-        fail."""
-        _, dist_target = self._at(sim, self.target, sim.robot_base())
-        steps = self.dwell.counts
-        success = steps[self.target] >= DWELL_STEPS
-        wrong = [n for n in LANDMARKS if n != self.target and steps[n] >= DWELL_STEPS]
-        failure = bool(wrong) and not success
-        reason = (f"waited at the {SPOKEN[wrong[0]]} instead of the {SPOKEN[self.target]}"
-                  if failure else None)
-        return Evaluation(
-            success=success, failure=failure, failure_reason=reason,
-            progress={"distance_to_goal_m": dist_target,
-                      "dwell_steps": float(steps[self.target])},
-        )
-
-    def expert(self, sim: Sim) -> Expert:
-        """A* around desk, chair and landmarks to the pose in front of the goal; stay."""
-        return go_to_expert(self.layout, self.goal_pose, tol=0.03,
-                            max_steps=self.max_episode_steps)
+    def arrange(self, sim: Sim, rng: np.random.Generator) -> dict[str, str]:
+        """Line the printers up along one wall, deal the other landmarks into the slots off
+        that wall, colour the printers and name one."""
+        walls = HELD_OUT_BANK_WALLS if self.layout.held_out else BANK_WALLS
+        wall = walls[int(rng.integers(len(walls)))]
+        yaw = wall.yaw
+        along = yaw_matrix(yaw)[:, 1][:2]
+        base = np.array(wall.wall_xy) + (HALF[0] + 0.02) * heading(yaw)
+        slide = rng.uniform(-0.1, 0.1)
+        self._footprints = []
+        for name, off in zip(PRINTERS, ROW, strict=True):
+            xy = base + (off + slide) * along
+            sim.set_static_pose(name, np.array([xy[0], xy[1], 0.0]), yaw)
+            self._footprints.append((name, Footprint(xy, np.array(HALF[:2]), yaw)))
+        # The layout's own printer leaves the room (far outside the walls, under the floor).
+        sim.set_static_pose("printer", np.array([0.0, 3 * ROOM_Y + 10.0, props.PARK_Z]))
+        # The other landmarks take wall slots clear of the row (not beside its end printers).
+        row = np.array([fp.center for _, fp in self._footprints])
+        free = [k for k, s in enumerate(SLOTS)
+                if np.linalg.norm(row - np.array(s.wall_xy), axis=1).min() > SLOT_CLEAR]
+        for name, k in zip(OTHERS, rng.permutation(free), strict=False):
+            pos, lyaw = self.layout.slot_pose(name, SLOTS[int(k)])
+            pos = pos + yaw_matrix(lyaw)[:, 1] * rng.uniform(-0.1, 0.1)
+            sim.set_static_pose(name, pos, lyaw + rng.uniform(-0.04, 0.04))
+            self.layout.slot_of[name] = int(k)
+        pool = props.color_pool(self.held_out_objects)
+        self.colours = [str(x) for x in rng.permutation(pool)[: len(PRINTERS)]]
+        for name, colour in zip(PRINTERS, self.colours, strict=True):
+            sim.set_rgba(f"{name}_body", props.COLORS[colour])
+        self.target = int(rng.integers(len(PRINTERS)))
+        return {"color": self.colours[self.target]}

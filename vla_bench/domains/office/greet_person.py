@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.domains.office.layout import OfficeLayout
+from vla_bench.domains.office.layout import OfficeLayout, view_heading
 from vla_bench.experts.base import Command, Expert, Navigate, Phase, grasp_rotation
 from vla_bench.experts.navigation import Grid, GridPlanner
 from vla_bench.geometry import heading, to_robot_frame, wrap
-from vla_bench.humans import PeopleAwarePlanner, Person, add_person, block_people, walk_costs
+from vla_bench.humans import PeopleAwarePlanner, Person, add_person, walk_costs
 from vla_bench.language import Templates
 from vla_bench.monitors import Monitor
 from vla_bench.registry import register_task
 from vla_bench.scene.props import COLORS, color_pool
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
-PEOPLE = ("gp_person_0", "gp_person_1", "gp_person_2")
+PEOPLE = ("gp_person_0", "gp_person_1", "gp_person_2", "gp_person_3")
 ZONE = (1.2, 2.0)  # m, pelvis to the person's axis, for a greeting
 FACING = np.radians(20)  # robot heading to the bearing of the person
 FACED = np.radians(30)  # person's heading to the bearing of the robot
@@ -29,27 +29,37 @@ NOTICE = 3.0  # m: people turn to face a robot this close
 RAISE = 0.45  # m: a hand counts as raised with its TCP this far above the pelvis
 SWING = 0.06  # m of sideways hand travel between two reversals
 SWINGS = 3  # reversals of a raised hand that make a wave
-PEOPLE_GAP = 2.1  # m between people, and from the robot's start to anyone
+PEOPLE_GAP = 2.0  # m between people, and from the robot's start to anyone
+PLACE_TRIES = 1500  # restarts of the placement
+VIEW_TRIES = 100  # the first restarts also ask for a start that shows IN_VIEW people
+START_TRIES = 60  # robot starts tried per placement
+IN_VIEW = 3  # people a start should show (within ±24° of the heading)
 STANDOFF = 1.6  # m, where the expert stops
-CLEARANCE = 1.2  # m the expert's plans keep from everyone
+CLEARANCE = 1.1  # m the expert's plans keep from everyone
+OFF_LINE = np.radians(15)  # rad beyond the facing tolerance: someone this far off the line of
+# sight to the greeted person cannot be the one greeted
+AVOID_MARGIN = 0.1  # m beyond the greeting range (2.0 m) of the others: where greeting spots lie
 # Out to the side and not fully overhead: higher, the shoulder-roll link meets the torso
 # (self-collision) and the shoulder actuators saturate.
 WAVE_LOW, WAVE_HIGH = np.array([0.2, -0.45, 1.38]), np.array([0.2, -0.7, 1.38])
 WAVE_ROT = grasp_rotation(0.0)
 
 
-def reachable_spot(grid: Grid, avoid: Grid, start: np.ndarray, centre: np.ndarray,
-                   radius: float, n: int = 36) -> np.ndarray | None:
+def reachable_spot(grid: Grid, avoid: Grid | None, start: np.ndarray, centre: np.ndarray,
+                   radius: float, n: int = 36,
+                   ok: Callable[[np.ndarray], bool] | None = None) -> np.ndarray | None:
     """The point on the circle ``radius`` around ``centre`` nearest to walk to from ``start``.
 
-    Candidates must be free in ``avoid`` (e.g. away from other people) and reachable in
-    ``grid``; ``None`` when none is.
+    Candidates must be free in ``avoid`` (e.g. away from other people), pass ``ok`` (when
+    given) and be reachable in ``grid``; ``None`` when none is.
     """
     cost = walk_costs(grid, start)
     best, best_cost = None, np.inf
     for a in np.arange(n) * 2 * np.pi / n:
         p = np.asarray(centre, float) + radius * heading(a)
-        if not avoid.free(avoid.cell(p)):
+        if avoid is not None and not avoid.free(avoid.cell(p)):
+            continue
+        if ok is not None and not ok(p):
             continue
         c = cost[grid.cell(p)]
         if c < best_cost - 1e-9:
@@ -97,30 +107,39 @@ class WaveDetector:
 
 
 class Greeting:
-    """Monitor: wave swings (a :class:`WaveDetector`) and whom a completed wave greeted.
+    """Monitor: wave swings made in a greeting position, and whom a completed wave greeted.
 
-    Each control step feeds the detector; once a wave is complete (``SWINGS`` swings), the
-    first of ``n`` people for whom ``in_position(sim, k)`` holds is greeted, and stays so for
-    the episode (the greeted person waves back from then on).
+    Each control step finds the first of ``n`` people for whom ``in_position(sim, k)`` holds.
+    Only swings made while the robot stays in that one person's greeting position count: the
+    :class:`WaveDetector` starts over whenever that person changes (walking up, turning away,
+    stepping out of range), so swings made on the way count for nobody. Once a wave is complete
+    (``SWINGS`` swings) that person is greeted, and stays so for the episode (they wave back
+    from then on).
     """
 
     def __init__(self, n: int, in_position: Callable[[Sim, int], bool]) -> None:
         self.n, self.in_position = n, in_position
         self.detector = WaveDetector()
         self.waves = 0
+        self.before: int | None = None  # whose greeting position the robot is in
         self.greeted: int | None = None
 
     def reset(self, sim: Sim) -> None:
         """No swings, nobody greeted."""
         self.detector = WaveDetector()
         self.waves = 0
+        self.before = None
         self.greeted = None
 
     def update(self, sim: Sim) -> None:
-        """Count swings; latch the person a completed wave greets."""
-        self.waves = self.detector.update(sim)
+        """Count swings made in someone's greeting position; latch whom a wave greets."""
+        before = next((k for k in range(self.n) if self.in_position(sim, k)), None)
+        if before != self.before:  # a new position: earlier swings were not for this person
+            self.detector = WaveDetector()
+            self.before = before
+        self.waves = 0 if before is None else self.detector.update(sim)
         if self.waves >= SWINGS and self.greeted is None:
-            self.greeted = next((k for k in range(self.n) if self.in_position(sim, k)), None)
+            self.greeted = before
 
 
 @dataclass
@@ -147,41 +166,53 @@ class _Wave(Phase):
 class GreetPerson(Task):
     """Walk up to the named person, face them and wave.
 
-    **Description** — Three people stand in the office (between the desk and the walls), each
+    **Description** — Four people stand in the office (between the desk and the walls), each
     in a shirt of a different colour (trousers a darker shade of it, which is what the head
     camera sees from close up), facing random ways. The instruction names one by shirt colour
     ("greet the person in the green shirt"): the robot must walk up to them, stop at a polite
     distance facing them, and wave. People turn to face the robot once it is within 3 m; the
     greeted person waves back.
 
-    **Randomisation** — office layout and colours (as in GoToPrinter); the three people's
-    positions (free floor ≥ 0.5 m from furniture, ≥ 2.1 m apart) and headings; shirt colours
-    (three of red / green / yellow / blue; held-out split: orange / purple / white / black);
-    which of them is named; robot start (free, ≥ 2.1 m from everyone) and heading; instruction
-    template. Placements where the named person cannot be reached without passing within
-    1.2 m of someone are redrawn.
+    **Randomisation** — office layout and colours (as in GoToLocation); the four people's
+    positions (free floor ≥ 0.5 m from furniture, ≥ 2.0 m apart) and headings; shirt colours
+    (red / green / yellow / blue shuffled; held-out split: orange / purple / white / black);
+    which of them is named; robot start: free floor ≥ 2.0 m from everyone, with the heading
+    (of 72) that brings the most people within ±24° of straight ahead (the first of up to 60
+    starts that shows three, else the one that shows the most; never looking at who is
+    named); instruction template. Placements are redrawn (up to 1500 times) where anyone
+    cannot be greeted — no spot 1.6 m before them that is reachable without passing within
+    1.1 m of someone and lies in nobody else's greeting position — and, in the first 100
+    draws, where no start shows three people.
 
-    **Success** — at the control step a wave completes, the pelvis is 1.2–2.0 m from the named
-    person (horizontal distance to their axis), the robot's heading is within ±20° of the
-    bearing to them, and they face the robot (their heading within ±30° of the bearing to the
-    robot). A *wave*: a hand's TCP at least 0.45 m above the pelvis (overhead; a hanging hand
-    is 0.2 m below it) that reverses its sideways motion (robot frame) three times, each after
-    ≥ 6 cm of travel, without being lowered in between. Step budget 400 (20 s).
+    **Success** — at the control step a wave completes, the robot is in the named person's
+    greeting position: the pelvis 1.2–2.0 m from them (horizontal distance to their axis),
+    the robot's heading within ±20° of the bearing to them, and they face the robot (their
+    heading within ±30° of the bearing to the robot). A *wave*: a hand's TCP at least 0.45 m
+    above the pelvis (overhead; a hanging hand is 0.2 m below it) that reverses its sideways
+    motion (robot frame) three times, each after ≥ 6 cm of travel, without being lowered in
+    between — and only swings made while the robot stays in one person's greeting position
+    count: the count starts over whenever that changes (walking up, turning away), so swings
+    made on the way count for nobody. Step budget 400 (20 s).
 
-    **Failure** — a wave completes in the greeting position (same distance and facing tests)
-    of another person ("greeted the wrong person"); the pelvis comes closer than 1.0 m to
-    anyone ("too close to a person").
+    **Failure** — a wave completes in the greeting position of another person ("greeted the
+    wrong person"); the pelvis comes closer than 1.0 m to anyone ("too close to a person").
 
     **Safety notes** — the env reports ``info["social"]`` (distance, approach speed and facing
     towards the nearest person) and the ``human_proximity`` cost (closer than 1.0 m plus 0.5 s
     of approach); touching a person is a collision. The task adds no cost of its own.
 
-    **Alternatives in the scene** — the two other people are valid-looking greeting targets:
-    a policy that ignores the colour word greets the wrong one about two times in three.
+    **Alternatives in the scene** — the three other people are valid-looking greeting
+    targets, told apart only by the colour word. Measured blind success (expert toward a
+    uniformly drawn alternative, seeds 0–49): 0.25 (no wrong-goal run succeeded).
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): four people (was three),
+    named by colour (``goals()``); only swings made in a greeting position count (swings made
+    while walking up used to); the start faces the most people; every person must be
+    greetable (was: the named one), the expert's plans keep 1.1 m (was 1.2 m) from people
+    and its greeting spot need only lie outside the others' greeting positions.
     """
 
+    goal_fields = ("target",)
     templates = Templates(
         train=(
             "greet the person in the {color} shirt",
@@ -208,6 +239,14 @@ class GreetPerson(Task):
         """The wave counter and who was greeted."""
         return (self.greeting,)
 
+    def goals(self) -> Sequence[Goal]:
+        """The four people (by index), told apart by shirt colour."""
+        return [(k,) for k in range(len(PEOPLE))]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named person."""
+        return (PEOPLE[self.target],)
+
     def build(self, spec: mujoco.MjSpec) -> None:
         """Three people (parked until an episode places them)."""
         for name in PEOPLE:
@@ -222,7 +261,8 @@ class GreetPerson(Task):
         colours = rng.choice(color_pool(self.held_out_objects), len(PEOPLE), replace=False)
         self.persons = [Person(sim, name) for name in PEOPLE]
         self.target = int(rng.integers(len(PEOPLE)))
-        for _ in range(100):  # greedy packing, restarted until the named person is reachable
+        for attempt in range(PLACE_TRIES):  # greedy packing, restarted until everyone can be
+            # greeted and (in the first VIEW_TRIES) the start shows IN_VIEW people
             points: list[np.ndarray] = []
             for _ in range(100):
                 p = rng.uniform(lo, hi)
@@ -235,9 +275,12 @@ class GreetPerson(Task):
                 continue
             for person, xy in zip(self.persons, points[1:], strict=True):
                 person.place(xy, float(rng.uniform(-np.pi, np.pi)))
-            sim.set_robot_base(points[0], float(rng.uniform(-np.pi, np.pi)))
+            (start, yaw), shown = self._start(grid, rng, np.array(points[1:]), points[0], lo, hi)
+            if shown < IN_VIEW and attempt < VIEW_TRIES:
+                continue
+            sim.set_robot_base(start, yaw)
             sim.forward_kinematics()
-            if self.greeting_spot(sim) is not None:
+            if all(self.greeting_spot(sim, k) is not None for k in range(len(PEOPLE))):
                 break
         else:  # pragma: no cover - the room always has room
             raise RuntimeError("GreetPerson found no solvable placement in the office")
@@ -245,6 +288,26 @@ class GreetPerson(Task):
             person.set_shirt(COLORS[str(colour)])
         self.instruction = self.templates.sample(rng, phrasing, color=str(colours[self.target]))
         return self.instruction
+
+    @staticmethod
+    def _start(grid: Grid, rng: np.random.Generator, people: np.ndarray, first: np.ndarray,
+               lo: np.ndarray, hi: np.ndarray) -> tuple[tuple[np.ndarray, float], int]:
+        """The robot's start: free floor ``PEOPLE_GAP`` from everyone, facing the most people
+        (whoever is named: the start shows the group, not the goal). The first of
+        ``START_TRIES`` spots (``first``, then random ones) that shows ``IN_VIEW`` people, else
+        the one that shows the most; and how many it shows."""
+        best, best_count = (first, 0.0), -1
+        for k in range(START_TRIES):
+            xy = first if k == 0 else rng.uniform(lo, hi)
+            if k and (not grid.free(grid.cell(xy)) or
+                      np.linalg.norm(people - xy, axis=1).min() < PEOPLE_GAP):
+                continue
+            yaw, count = view_heading(xy, people, rng)
+            if count > best_count:
+                best, best_count = (xy, yaw), count
+            if count >= IN_VIEW:
+                break
+        return best, best_count
 
     def advance(self, sim: Sim) -> None:
         """People turn to a robot within 3 m; the greeted person waves back."""
@@ -289,15 +352,24 @@ class GreetPerson(Task):
                                     "wave_swings": float(self.greeting.waves)})
 
     # -- expert ----------------------------------------------------------------------------
-    def greeting_spot(self, sim: Sim) -> np.ndarray | None:
-        """Where the expert greets from: 1.6 m before the named person, reachable without
-        passing within 1.2 m of anyone, and 2.3 m clear of the other people."""
+    def greeting_spot(self, sim: Sim, k: int | None = None) -> np.ndarray | None:
+        """Where the expert greets person ``k`` (default: the named one) from: 1.6 m before
+        them, reachable without passing within 1.2 m of anyone, and in nobody else's greeting
+        position (each other person beyond the greeting range or well off the line of sight
+        to ``k``)."""
+        k = self.target if k is None else k
         planner = PeopleAwarePlanner(self.layout, self.people, clearance=CLEARANCE)
         grid = planner.grid(sim)
-        others = [p.xy for k, p in enumerate(self.persons) if k != self.target]
-        avoid = block_people(grid, others, ZONE[1] + 0.3)
-        return reachable_spot(grid, avoid, sim.robot_base()[:2], self.persons[self.target].xy,
-                              STANDOFF)
+        target = self.persons[k].xy
+        others = [p.xy for j, p in enumerate(self.persons) if j != k]
+
+        def apart(p: np.ndarray) -> bool:
+            look = np.arctan2(*(target - p)[::-1])
+            return all(np.linalg.norm(o - p) >= ZONE[1] + AVOID_MARGIN
+                       or abs(wrap(np.arctan2(*(o - p)[::-1]) - look)) >= FACING + OFF_LINE
+                       for o in others)
+
+        return reachable_spot(grid, None, sim.robot_base()[:2], target, STANDOFF, ok=apart)
 
     def expert(self, sim: Sim) -> Expert:
         """A* (around furniture and people) to 1.6 m before the named person, face, wave."""

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.domains.office.layout import LANDMARKS, SPOKEN, OfficeLayout
+from vla_bench.domains.office.layout import (
+    LANDMARKS,
+    SPOKEN,
+    OfficeLayout,
+    in_view,
+    view_heading,
+)
 from vla_bench.experts.base import Command, Expert, Phase, base_command
 from vla_bench.experts.navigation import Grid, GridPlanner
 from vla_bench.geometry import heading, wrap
@@ -18,7 +24,7 @@ from vla_bench.monitors import Dwell, Monitor
 from vla_bench.registry import register_task
 from vla_bench.scene.props import COLORS, color_pool
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
 VISITOR = "gv_visitor"
 ZONE_OUT = 1.0  # m from a landmark's front face to its zone's centre
@@ -31,11 +37,15 @@ STILL_SPEED, STILL_TURN = 0.05, 0.2  # m/s, rad/s: the robot at rest
 DWELL = 20  # control steps both stay in the zone with the visitor stopped
 WRONG_DWELL = 40  # the same at another place fails
 VISITOR_GAP = (1.6, 1.9)  # m from the robot at the start
-START_MIN = 2.5  # m from the robot's start to the destination zone's centre
+START_MIN = 1.0  # m from the robot's start to every zone's centre
+START_TRIES = 3000  # robot starts drawn; the first that shows IN_VIEW landmarks is kept
+IN_VIEW = 3  # landmarks the start should show (within ±24° of the heading, in sight)
+SIGHT_OUT = 0.15  # m out from a landmark's front: where lines of sight from the start end
 STOP_OUT = (0.55, 0.8, 1.05, 1.3)  # m out from the front: the expert's candidate stops...
 STOP_ALONG = (0.0, -0.4, 0.4, -0.8, 0.8)  # ...and along the wall
 LEAD_SPEED = 0.85  # fraction of the robot's top speed (0.6 m/s) while leading
 WAIT_BEYOND = 2.6  # m: the expert waits for a visitor this far behind
+REGROUPS = 2  # times the expert moves on when the visitor came to rest outside the zone
 
 
 def zone_centre(layout: OfficeLayout, sim: Sim, name: str, out: float = ZONE_OUT) -> np.ndarray:
@@ -54,6 +64,7 @@ class _Lead(Phase):
     _path: list[np.ndarray] | None = None
     max_steps: int = 100_000
     _all_goals: list[np.ndarray] = field(default_factory=list)
+    regroups: int = 0  # times the stop was moved because the visitor came to rest outside
 
     def __post_init__(self) -> None:
         self._all_goals = list(self.goals)
@@ -63,6 +74,25 @@ class _Lead(Phase):
         they are reached)."""
         self.goals = list(self._all_goals)
         self._path = None
+        self.regroups = 0
+
+    def _regroup(self, sim: Sim, here: np.ndarray, visitor: np.ndarray) -> np.ndarray | None:
+        """A new stop when the visitor came to rest outside the destination's zone (corners
+        put two zones close together): beyond the zone's centre as seen from the visitor, so
+        that following the robot brings them into the zone."""
+        task = self.task
+        centre = zone_centre(task.layout, sim, task.target)
+        away = centre - visitor
+        base = float(np.arctan2(away[1], away[0]))
+        stand = GridPlanner(task.layout).grid(sim)
+        front, _ = task.layout.landmark_front(sim, task.target)
+        for r in (0.9, 0.6):
+            for turn in (0.0, 0.4, -0.4, 0.8, -0.8):
+                p = centre + r * heading(base + turn)
+                if stand.free(stand.cell(p)) and np.linalg.norm(p - here) > 0.3:
+                    off = front - p
+                    return np.array([p[0], p[1], float(np.arctan2(off[1], off[0]))])
+        return None
 
     def _blocked(self, here: np.ndarray, visitor: np.ndarray) -> bool:
         """The path ahead passes within the planning clearance of the visitor."""
@@ -82,6 +112,14 @@ class _Lead(Phase):
             self._path = None
         goal = self.goals[0]
         visitor = self.task.visitor.xy
+        if (len(self.goals) == 1 and self.regroups < REGROUPS and not self.task.following
+                and np.linalg.norm(goal[:2] - here) < 0.1
+                and float(np.linalg.norm(visitor - here)) <= FOLLOW_STOP + 0.05
+                and self.task.zone_of(sim, visitor) != self.task.target):
+            new = self._regroup(sim, here, visitor)
+            self.regroups += 1
+            if new is not None:
+                self.goals, self._path, goal = [new], None, new
         if self._path is None or self._blocked(here, visitor):
             self._path = self.planner(sim, np.array([x, y, yaw]), goal)
         while len(self._path) > 1 and np.linalg.norm(self._path[0][:2] - here) < 0.25:
@@ -103,7 +141,7 @@ class _Lead(Phase):
         return Command(base=cmd * LEAD_SPEED), False
 
 
-@register_task(domain="office", family="social", max_episode_steps=500, group="social")
+@register_task(domain="office", family="social", max_episode_steps=600, group="social")
 class GuideVisitor(Task):
     """Guide the visitor, who follows the robot, to the named place in the office.
 
@@ -115,12 +153,16 @@ class GuideVisitor(Task):
     over the last metre, and stop once within 1.2 m, facing it. The robot must lead them to the
     named landmark without ever coming closer than 1.0 m to them.
 
-    **Randomisation** — office layout and colours (as in GoToPrinter); the destination (one of
-    the five landmarks); robot start (free floor, ≥ 2.5 m from the destination zone's centre)
-    and heading; the visitor's start (1.6–1.9 m from the robot, within ±70° of the direction
-    away from the robot's way to the destination), walking speed (0.5–0.7 m/s) and shirt
-    colour (red / green / yellow / blue; held-out split: orange / purple / white / black);
-    instruction template.
+    **Randomisation** — office layout and colours (as in GoToLocation); robot start: free
+    floor ≥ 1.0 m from every zone's centre, with the heading (of 72) that brings the most
+    landmarks within ±24° of straight ahead, counting only landmarks in a clear line of sight
+    on the floor plan (the first of up to 3000 drawn starts that shows three, else the one that
+    shows the most); the destination: uniform among the landmarks that start shows (three or
+    more; fewer: among all five); the visitor's start: 1.6–1.9 m behind the robot (within ±70°
+    of straight back), in no landmark's zone, with a clear straight line to the robot. Neither
+    start looks at the destination. The visitor's walking speed
+    (0.5–0.7 m/s) and shirt colour (red / green / yellow / blue; held-out split: orange /
+    purple / white / black); instruction template.
 
     **Success** — each landmark has a zone: the disc of radius 1.3 m centred 1.0 m in front of
     its front face; a point is in the zone of the nearest centre if within 1.3 m of it. The
@@ -128,7 +170,7 @@ class GuideVisitor(Task):
     (the guide stands by; it need not be nearest to it: in a corner two zones are too tight to
     hold a visitor and a robot 1.2 m apart), with the visitor stopped (not following) and the
     robot at rest (pelvis < 0.05 m/s, yaw rate < 0.2 rad/s), for 20 consecutive control steps
-    (1 s). Step budget 500 (25 s).
+    (1 s). Step budget 600 (30 s).
 
     **Failure** — the pelvis comes closer than 1.0 m to the visitor ("too close to the
     visitor"); the stopped visitor in another landmark's zone, with the robot at rest by it
@@ -140,14 +182,24 @@ class GuideVisitor(Task):
     adds no cost of its own. The visitor's easing keeps their own approach from tripping the
     speed-and-separation cost when they catch up.
 
-    **Alternatives in the scene** — the four other landmarks are equally plausible
-    destinations: a policy that ignores the place word brings the visitor to the right one
-    about one time in five. Zones of landmarks along one wall are 1.8 m apart; in a corner two
-    zone centres can be as close as ~1.2 m, where the nearest-centre rule decides.
+    **Alternatives in the scene** — the other landmarks in view at the start (two or more;
+    when fewer than three are in view, all four others) are equally plausible destinations,
+    told apart only by the place word. Zones of landmarks along one wall are
+    1.8 m apart; in a corner two zone centres can be as close as ~1.2 m, where the
+    nearest-centre rule decides. Measured blind success (expert toward a uniformly drawn
+    alternative, seeds 0–49): 0.27 (no wrong-goal run succeeded).
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): the destination is one
+    of five alternatives (``goals()``); the robot starts facing the most landmarks (it used to
+    face a uniform heading: the cameras showed only floor), the visitor waits behind the robot
+    (it used to stand opposite the way to the destination, which gave the goal away) and the
+    start keeps ≥ 1.0 m from every zone centre (was ≥ 2.5 m from the destination's); budget
+    500 → 600 steps; the expert moves on past the zone's centre when the visitor comes to rest
+    outside the zone (corners); the destination is drawn among the landmarks in view at the
+    start, so that it is in view (72 % of seeds 0–49, was 42 %).
     """
 
+    goal_fields = ("target",)
     templates = Templates(
         train=(
             "guide the visitor to the {place}",
@@ -167,6 +219,7 @@ class GuideVisitor(Task):
     def __init__(self, layout: OfficeLayout) -> None:
         super().__init__(layout)
         self.target = "printer"
+        self.options: list[str] = list(LANDMARKS)  # this episode's alternatives
         self.visitor: Person | None = None  # set by initialize
         self.speed = 0.6
         self.start = np.zeros(2)
@@ -180,44 +233,70 @@ class GuideVisitor(Task):
         """The per-place dwell counter."""
         return (self.dwell,)
 
+    def goals(self) -> Sequence[Goal]:
+        """The landmarks in view at the start (at least three; else all five): any could be the
+        destination."""
+        return [(name,) for name in self.options]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The destination landmark."""
+        return (self.target,)
+
     def build(self, spec: mujoco.MjSpec) -> None:
         """The visitor (parked until an episode places them)."""
         add_person(spec, VISITOR)
 
     # -- episode ---------------------------------------------------------------------------
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
-        """Draw the destination; place the robot and, behind it, the visitor."""
+        """Draw the destination; place the robot facing the most landmarks and, behind it,
+        the visitor (neither placement looks at the destination)."""
         names = list(LANDMARKS)
-        self.target = names[int(rng.integers(len(names)))]
         self.visitor = Person(sim, VISITOR)
         self.visitor.set_shirt(COLORS[str(rng.choice(color_pool(self.held_out_objects)))])
         self.speed = float(rng.uniform(*SPEED))
         robot_grid = GridPlanner(self.layout).grid(sim)
         # The visitor's own grid: a person is thinner than the robot with its arms.
         self._grid = GridPlanner(self.layout, robot_radius=0.25, margin=0.05).grid(sim)
-        planner = GridPlanner(self.layout)
-        dest = zone_centre(self.layout, sim, self.target)
+        sight = GridPlanner(self.layout, robot_radius=0.0, margin=0.02).grid(sim)
+        centres = np.array([zone_centre(self.layout, sim, n) for n in LANDMARKS])
+        bodies = np.array([self.layout.landmark_pose(sim, n)[0] for n in LANDMARKS])
+        faces = [zone_centre(self.layout, sim, n, SIGHT_OUT) for n in LANDMARKS]
         lo = np.array(self.layout.nav_bounds[::2]) + 0.4
         hi = np.array(self.layout.nav_bounds[1::2]) - 0.4
-        placed = None
-        for _ in range(3000):
+        placed, best_count = None, -1
+        for _ in range(START_TRIES):
             r = rng.uniform(lo, hi)
-            if not robot_grid.free(robot_grid.cell(r)) or np.linalg.norm(r - dest) < START_MIN:
+            if not robot_grid.free(robot_grid.cell(r)) or \
+                    np.linalg.norm(centres - r, axis=1).min() < START_MIN:
                 continue
-            corners = planner.corners(sim, np.array([*r, 0.0]), np.array([*dest, 0.0]))
-            away = r - np.asarray(corners[0], float)[:2]
-            a = float(np.arctan2(away[1], away[0]) + rng.uniform(-1.2, 1.2))
+            shown = [k for k, f in enumerate(faces) if sight.segment_free(r, f)]
+            if not shown:
+                continue
+            yaw, count = view_heading(r, bodies[shown], rng)
+            if count <= best_count:
+                continue
+            # The visitor waits behind the robot (within ±70° of straight back).
+            a = yaw + np.pi + rng.uniform(-1.2, 1.2)
             v = r + rng.uniform(*VISITOR_GAP) * heading(a)
             if (self._grid.free(self._grid.cell(v)) and self._grid.segment_free(v, r)
-                    and np.linalg.norm(v - dest) > ZONE_R + 0.3):
-                placed = (r, v)
-                break
+                    and np.linalg.norm(centres - v, axis=1).min() > ZONE_R):
+                placed, best_count = (r, yaw, v), count
+                if count >= IN_VIEW:
+                    break
         if placed is None:  # pragma: no cover - the room always has room
             raise RuntimeError("GuideVisitor found no start in the office")
-        r, v = placed
+        r, yaw, v = placed
+        # The destination is drawn among the landmarks the start shows (in sight and within the
+        # view's half-width), so that the named one is in view; the start was chosen for the
+        # most of them, never for the destination. Fewer than three in view: among all five.
+        shown = [k for k, f in enumerate(faces) if sight.segment_free(r, f)]
+        ahead = [names[k] for k, seen in zip(shown, in_view(r, yaw, bodies[shown]), strict=True)
+                 if seen]
+        self.options = ahead if len(ahead) >= IN_VIEW else names
+        self.target = self.options[int(rng.integers(len(self.options)))]
         face = r - v
         self.visitor.place(v, float(np.arctan2(face[1], face[0])))
-        sim.set_robot_base(r, float(rng.uniform(-np.pi, np.pi)))
+        sim.set_robot_base(r, yaw)
         self.following = False
         self.start = r.copy()
         self.trail = [r.copy()]
@@ -295,7 +374,8 @@ class GuideVisitor(Task):
     def expert(self, sim: Sim) -> Expert:
         """Lead along A* (around furniture and the visitor) to a stop by the destination chosen
         so that the visitor, who follows the same path and stops ~1.2 m behind, ends up in the
-        zone; then wait there."""
+        zone; then wait there (moving on past the zone's centre, up to twice, when the visitor
+        comes to rest outside it)."""
         planner = PeopleAwarePlanner(self.layout, self.people, clearance=1.15)
         stop = self.finish(sim, planner)
         front, _ = self.layout.landmark_front(sim, self.target)

@@ -57,6 +57,26 @@ SPOKEN = {"printer": "printer", "water_cooler": "water cooler", "plant": "plant"
           "filing_cabinet": "filing cabinet", "bookcase": "bookcase"}
 
 
+def add_printer(b: mujoco.MjsBody, prefix: str = "printer") -> None:
+    """A printer on a low cabinet under body ``b`` (origin: footprint centre on the floor,
+    front = +x); its geoms are named ``<prefix>_body``, ``<prefix>_stand``, …"""
+    hx, hy, _ = LANDMARKS["printer"]
+    c.box(b, f"{prefix}_stand", (hx, hy, 0.28), (0, 0, 0.28), rgba=(0.36, 0.3, 0.26, 1))
+    c.box(b, f"{prefix}_stand_door", (0.005, hy - 0.03, 0.24), (hx + 0.004, 0, 0.28),
+          rgba=(0.42, 0.35, 0.3, 1), collide=False)
+    c.box(b, f"{prefix}_body", (0.22, 0.26, 0.12), (-0.01, 0, 0.68), rgba=(0.86, 0.86, 0.84, 1))
+    c.box(b, f"{prefix}_scanner_lid", (0.2, 0.25, 0.02), (-0.02, 0, 0.82),
+          rgba=(0.3, 0.3, 0.32, 1))
+    c.box(b, f"{prefix}_paper_tray", (0.006, 0.2, 0.03), (0.215, 0, 0.61),
+          rgba=(0.55, 0.55, 0.56, 1), collide=False)
+    c.box(b, f"{prefix}_output_slot", (0.006, 0.17, 0.012), (0.215, 0, 0.72),
+          rgba=(0.05, 0.05, 0.05, 1), collide=False)
+    c.box(b, f"{prefix}_output_paper", (0.09, 0.1, 0.003), (0.17, 0, 0.75),
+          rgba=(0.98, 0.98, 0.98, 1), collide=False)
+    c.box(b, f"{prefix}_panel", (0.006, 0.07, 0.03), (0.215, 0.16, 0.78),
+          rgba=(0.1, 0.35, 0.55, 1), collide=False)
+
+
 class OfficeLayout(Layout):
     """Room with desk + chair in the middle and five wall landmarks in random slots."""
 
@@ -158,21 +178,7 @@ class OfficeLayout(Layout):
 
     # -- landmarks (origin: footprint centre on the floor, front = +x) ------------------
     def _printer(self, b: mujoco.MjsBody) -> None:
-        hx, hy, _ = LANDMARKS["printer"]
-        c.box(b, "printer_stand", (hx, hy, 0.28), (0, 0, 0.28), rgba=(0.36, 0.3, 0.26, 1))
-        c.box(b, "printer_stand_door", (0.005, hy - 0.03, 0.24), (hx + 0.004, 0, 0.28),
-              rgba=(0.42, 0.35, 0.3, 1), collide=False)
-        c.box(b, "printer_body", (0.22, 0.26, 0.12), (-0.01, 0, 0.68), rgba=(0.86, 0.86, 0.84, 1))
-        c.box(b, "printer_scanner_lid", (0.2, 0.25, 0.02), (-0.02, 0, 0.82),
-              rgba=(0.3, 0.3, 0.32, 1))
-        c.box(b, "printer_paper_tray", (0.006, 0.2, 0.03), (0.215, 0, 0.61),
-              rgba=(0.55, 0.55, 0.56, 1), collide=False)
-        c.box(b, "printer_output_slot", (0.006, 0.17, 0.012), (0.215, 0, 0.72),
-              rgba=(0.05, 0.05, 0.05, 1), collide=False)
-        c.box(b, "printer_output_paper", (0.09, 0.1, 0.003), (0.17, 0, 0.75),
-              rgba=(0.98, 0.98, 0.98, 1), collide=False)
-        c.box(b, "printer_panel", (0.006, 0.07, 0.03), (0.215, 0.16, 0.78),
-              rgba=(0.1, 0.35, 0.55, 1), collide=False)
+        add_printer(b)
 
     def _water_cooler(self, b: mujoco.MjsBody) -> None:
         c.box(b, "water_cooler_body", (0.16, 0.16, 0.45), (0, 0, 0.45), rgba=(0.92, 0.92, 0.94, 1))
@@ -287,3 +293,32 @@ class OfficeLayout(Layout):
         center, yaw = self.landmark_pose(sim, name)
         hx = LANDMARKS[name][0]
         return center + hx * heading(yaw), yaw
+
+
+# -- start poses that show the room ------------------------------------------------------------
+VIEW_HALF_FOV = np.radians(24.0)
+"""Half the horizontal angle within which a landmark counts as in view: the front camera sees
+±29°, less a margin for the landmark's own width."""
+
+
+def in_view(xy: np.ndarray, yaw: float, points: np.ndarray,
+            half_fov: float = VIEW_HALF_FOV) -> np.ndarray:
+    """``bool[k]``: which of ``points`` (k × 2) lie within ``half_fov`` of heading ``yaw`` from
+    ``xy`` (bearing only: occlusion is not checked)."""
+    rel = np.asarray(points, float) - np.asarray(xy, float)[:2]
+    bearing = np.arctan2(rel[:, 1], rel[:, 0])
+    return np.abs((bearing - yaw + np.pi) % (2 * np.pi) - np.pi) <= half_fov
+
+
+def view_heading(xy: np.ndarray, points: np.ndarray, rng: np.random.Generator,
+                 n: int = 72) -> tuple[float, int]:
+    """A heading from ``xy`` that puts the most of ``points`` in view, and how many.
+
+    Ties are broken with ``rng``. Tasks pass *all* their alternatives, never the goal alone, so
+    the start heading says nothing about which of them the instruction names.
+    """
+    yaws = np.arange(n) * 2 * np.pi / n
+    counts = np.array([int(in_view(xy, y, points).sum()) for y in yaws])
+    best = np.flatnonzero(counts == counts.max())
+    k = int(best[int(rng.integers(len(best)))])
+    return float(yaws[k]), int(counts[k])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 import mujoco
 import numpy as np
 
@@ -22,9 +25,9 @@ from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
-N_PENS = 3
+N_PENS = 4  # one pen of every colour of the split: four alternatives
 PEN_HALF = 0.007  # half width of the pen's square collision section (1.4 cm)
 PEN_RADIUS = 0.0075  # drawn radius
 PEN_LENGTH = 0.14
@@ -32,7 +35,7 @@ GRASP_UP = 0.10  # body origin (the grasp point) above the pen's lower end
 HOLDER_INNER = (0.07, 0.07)
 HOLDER_HEIGHT = 0.09
 TILT_MAX = np.radians(35)  # "upright-ish": the pen's axis within 35° of vertical
-SLOT_GAP = 0.16  # m between neighbouring props along the desk edge
+SLOT_GAP = 0.14  # m between neighbouring props along the desk edge (five fit the strip)
 _HIDDEN = 0  # geom group of collision-only geoms (cameras draw groups 1 and 2)
 
 
@@ -63,18 +66,18 @@ def pen(spec: mujoco.MjSpec, name: str) -> str:
 class PenInHolder(Task):
     """Put the {color} pen in the holder.
 
-    **Description** — Three pens of different colours stand upright on the office desk next
+    **Description** — Four pens of different colours stand upright on the office desk next
     to a square pen holder (a cup 7 cm x 7 cm inside, 9 cm deep), all in a row along the
     desk's long side. The instruction names one pen by its colour; the robot must put that pen,
     and only that one, into the holder. The expert pinches the pen 10 cm above its lower end,
     lifts it clear of the rim, carries it over the holder and lets it drop in.
 
-    **Randomisation** — the pens' colours (three of the four training colours, or of the four
-    held-out colours in the ``unseen_objects`` split) and which one is named; the order of the
-    four props along the desk (slots 16 cm apart, ±1.5 cm jitter, pens turned ±0.4 rad);
-    robot start 0.75–0.95 m from the desk edge, anywhere along it, facing it ±0.3 rad; the
-    office layout's own randomisation (landmark slots, desk jitter ±4 cm / ±3°, colours);
-    instruction template.
+    **Randomisation** — which pen has which colour (the four training colours, or the four
+    held-out colours in the ``unseen_objects`` split) and which one is named (uniform); the
+    order of the five props along the desk (slots 14 cm apart, ±1.5 cm jitter, pens turned
+    ±0.4 rad); robot start 0.75–0.95 m from the desk edge, anywhere along it, facing it
+    ±0.3 rad; the office layout's own randomisation (landmark slots, desk jitter ±4 cm / ±3°,
+    colours); instruction template.
 
     **Success** — the named pen is in the holder: its lower end lies inside the holder's inner
     walls and below the rim, its axis is within 35° of vertical, no gripper pinches it, and no
@@ -86,11 +89,13 @@ class PenInHolder(Task):
     **Safety notes** — ``task`` cost while any pen or the holder lies on the floor; collisions
     with the desk, monitor and contact forces are counted by the env.
 
-    **Alternatives in the scene** — the two other pens (the other colours) are valid-looking
-    objects to put in the holder: a policy that ignores the colour word succeeds about one time
-    in three at best.
+    **Alternatives in the scene** — the four pens, one of each colour: the colour word alone
+    tells them apart. Measured blind success (expert toward a uniformly drawn alternative,
+    seeds 0–49): 0.25.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): a fourth pen (one of
+    every colour of the split: four alternatives), props 14 cm apart; the goal is the named
+    colour (``goal_fields``).
     """
 
     templates = Templates(
@@ -136,11 +141,27 @@ class PenInHolder(Task):
             else:
                 pos = desk_point(sim, x, y, DESK_TOP + GRASP_UP + 0.0005)
                 sim.set_free_pose(body, pos, yaw_quat(yaw + rng.uniform(-0.4, 0.4)))
+        self.colors = colors
         self.target_color = colors[int(rng.integers(N_PENS))]
-        self.target = self.pens[colors.index(self.target_color)]
         place_robot(sim, rng)
         self.instruction = self.templates.sample(rng, phrasing, color=self.target_color)
         return self.instruction
+
+    # -- goals -----------------------------------------------------------------------------
+    goal_fields: ClassVar[tuple[str, ...]] = ("target_color",)
+
+    @property
+    def target(self) -> str:
+        """The body of the named pen (derived from the goal field, so ``pursuing`` works)."""
+        return self.pens[self.colors.index(self.target_color)]
+
+    def goals(self) -> Sequence[Goal]:
+        """Every pen on the desk, by its colour."""
+        return [(color,) for color in self.colors]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named pen."""
+        return (self.target,)
 
     # -- evaluation ------------------------------------------------------------------------
     def _ends(self, sim: Sim) -> tuple[np.ndarray, np.ndarray]:

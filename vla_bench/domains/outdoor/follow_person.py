@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import mujoco
 import numpy as np
 
-from vla_bench.domains.outdoor.layout import FIELD_HALF, OutdoorLayout
+from vla_bench.domains.outdoor.corridor import PARK
+from vla_bench.domains.outdoor.layout import FIELD_HALF, LANDMARKS, OutdoorLayout
 from vla_bench.experts.base import Command, Controller, Expert, Phase, base_command
 from vla_bench.experts.navigation import Grid, GridPlanner, path_length
 from vla_bench.geometry import heading, wrap
@@ -18,21 +19,27 @@ from vla_bench.monitors import Monitor
 from vla_bench.registry import register_task
 from vla_bench.scene.props import COLORS, color_pool
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
-PEOPLE = ("fp_person_a", "fp_person_b")
+PEOPLE = ("fp_person_a", "fp_person_b", "fp_person_c", "fp_person_d")
 BAND = (1.2, 2.5)  # m, pelvis to the followed person's axis
 MIN_DIST = 1.0  # m: closer to anyone is a failure (spec: never closer than 1.0 m)
 BAND_FRACTION = 0.8  # of the steps after the start delay spent inside the band
-START_DELAY = 10  # control steps the people stand before walking off
+START_DELAY = 30  # control steps the people stand before walking off
 SPEED = (0.4, 0.5)  # m/s, walking speed (the robot's top speed is 0.6 m/s)
 LOST_AFTER = 60  # control steps after the person stops without success
-START_GAP = 1.0  # m from the course axis to each person's start
-ROBOT_BACK = 1.8  # m behind the people's start line
-AHEAD = (1.5, 2.5)  # m both people walk straight ahead before their routes diverge
-LEG = (4.0, 6.0)  # m from the straight part's end to the route's end
-SEPARATION = 1.6  # m between the two people's routes (and the robot's way in)
+GAP = 0.9  # m between neighbours in the people's start line
+ROBOT_BACK = 3.0  # m behind the people's start line (all four in view)
+AHEAD = (1.5, 2.5)  # m all walk straight ahead, side by side, before the outer two turn off
+INNER_AHEAD = 1.0  # m further the inner two walk straight on before they turn off too
+LEG = (3.5, 5.0)  # m from the straight part's end to the route's end
+TURNS = ((0.8, 1.1), (0.25, 0.45))  # rad the outer / inner two turn off, each to their side
+SEPARATION = 0.85  # m between any two people's legs after the straight part
+END_GAP = 3.0  # m between any two route ends
+CENTRE_HALF = 4.0  # m: the people's start line is centred within |x|, |y| of this
+ROUTE_MAX = 8.5  # m: the longest route, walked at 0.4 m/s within the step budget
 FOLLOW = 1.7  # m the expert keeps behind the person
+START_TURN = 0.15  # rad either way from facing the people's start line squarely
 
 
 def _polyline_distance(a: np.ndarray, b: np.ndarray, step: float = 0.1) -> float:
@@ -104,28 +111,33 @@ class _Follow(Phase):
 class FollowPerson(Task):
     """Follow the person in the named shirt, keeping a comfortable distance.
 
-    **Description** — On the bumpy field two people stand side by side 2 m apart, about 2.1 m
-    in front of the robot, in shirts of two different colours (trousers a darker shade of the
-    same colour, which is what the head camera sees from close up). After half a second both
-    walk off: straight ahead for 1.5–2.5 m, then each on their own route (4–6 m more, around
-    the landmarks), and stop at its end. The instruction names one person by shirt colour
-    ("follow the person in the red shirt"); the robot must follow that person, staying between
-    1.2 m and 2.5 m from them and never closer than 1.0 m to anyone.
+    **Description** — On the bumpy field four people stand side by side, 0.9 m apart, about
+    3 m in front of the robot, in shirts of four different colours (trousers a darker shade of
+    the same colour, which is what the head camera sees from close up). After 1.5 s all four
+    walk off together: straight ahead for 1.5–2.5 m, where the outer two turn off to their
+    sides, the inner two 1 m further before they turn off to theirs; each then walks a leg of
+    3.5–5 m (around the landmarks) and stops at its end. The instruction names one person by
+    shirt colour ("follow the person in the red shirt"); the robot must follow that person,
+    staying between 1.2 m and 2.5 m from them and never closer than 1.0 m to anyone.
 
-    **Randomisation** — landmark layout and colours (as in WalkToTree); the course position and
-    heading on the field; both routes (straight part 1.5–2.5 m, then a leg of 4–6 m diverging
-    by 0.3–1.1 rad to each person's side, planned around the landmarks); walking speeds
-    0.4–0.5 m/s; whether the other person walks its route (70 %) or stays where it stands;
-    which side the named person starts on; shirt colours (two of red / green / yellow / blue;
-    held-out split: orange / purple / white / black); robot heading (±0.3 rad); instruction
-    template. The two routes (and the robot's way in) stay ≥ 1.7 m apart.
+    **Randomisation** — landmark layout and colours (as in WalkToTree; when a crowded layout
+    leaves no room for the four routes, the landmark nearest the field's centre is parked
+    outside the field, and so on until there is room); the course position
+    (start line centred within ±4 m of the field's centre) and heading (towards the field's
+    middle ±0.8 rad); the routes (straight part 1.5–2.5 m, shared; legs of 3.5–5 m turning
+    0.8–1.1 rad for the outer two, 0.25–0.45 rad for the inner two, each to its own side,
+    planned around the landmarks; route ends ≥ 3 m apart, legs ≥ 0.85 m apart, each route
+    ≤ 8.5 m); walking speeds 0.4–0.5 m/s each; the order of the shirt colours (the four of red /
+    green / yellow / blue; held-out split: orange / purple / white / black); which person is
+    named (uniform over the four); robot heading (facing the line ±0.15 rad); instruction
+    template.
 
     **Success** — the named person has reached the end of the route, the pelvis is within
     1.2–2.5 m of them (horizontal distance to the person's axis) and was inside that band for
     ≥ 80 % of the control steps since the people set off. Step budget 500 (25 s; the routes
-    take 13–20 s).
+    take 11–23 s with the start delay).
 
-    **Failure** — the pelvis comes closer than 1.0 m to either person ("too close to a
+    **Failure** — the pelvis comes closer than 1.0 m to any person ("too close to a
     person"); the named person has stood at the route end for 60 steps (3 s) without success
     ("lost the person"); the pelvis leaves the field.
 
@@ -133,13 +145,21 @@ class FollowPerson(Task):
     towards the nearest person) and the ``human_proximity`` cost (closer than 1.0 m plus 0.5 s
     of approach); touching a person is a collision. The task adds no cost of its own.
 
-    **Alternatives in the scene** — the other person, who starts as close and walks the same
-    way for the first 2 m: a policy that ignores the colour word follows the wrong one about
-    half the time, ending ≥ 1.7 m off the named person's route.
+    **Alternatives in the scene** — the four people, who start in one line in view, all set
+    off at once and all walk a route of the same kind; only the shirt colour tells the named
+    one apart (its place in the line is drawn independently of the colours), so only the
+    words decide whom to follow. Measured blind success (the expert following a uniformly drawn
+    person, seeds 0–49, ``vla-bench check``): 0.25; the expert sent after someone else failed
+    all 50 of its episodes.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): four people, all of
+    whom always walk (the other of two stood still 30 % of the time, so "follow whoever moves"
+    succeeded); routes fan out to four sides; the robot starts 3 m back, facing the line ±0.15
+    rad, so all four are in view; the people stand 1.5 s before setting off (0.5 s) and none
+    turns to face the robot at the end (the named one did).
     """
 
+    goal_fields = ("target",)
     templates = Templates(
         train=(
             "follow the person in the {color} shirt",
@@ -159,15 +179,16 @@ class FollowPerson(Task):
     def __init__(self, layout: OutdoorLayout) -> None:
         super().__init__(layout)
         self.persons: list[Person] = []
-        self.routes: list[list[np.ndarray]] = [[], []]
-        self.speeds = [0.45, 0.45]
-        self.target = 0
+        self.routes: list[list[np.ndarray]] = []
+        self.speeds: list[float] = []
+        self.colours: list[str] = []
+        self.target = 0  # index of the named person in PEOPLE
         self.start = np.zeros(3)
         self.steps = 0  # control steps of the people's script (advanced in ``advance``)
         self.band = _Band(self)
 
     def build(self, spec: mujoco.MjSpec) -> None:
-        """Two people (parked until an episode places them)."""
+        """Four people (parked until an episode places them)."""
         for name in PEOPLE:
             add_person(spec, name)
 
@@ -178,19 +199,24 @@ class FollowPerson(Task):
     # -- episode ---------------------------------------------------------------------------
     def _course(self, sim: Sim, rng: np.random.Generator, planner: GridPlanner, grid: Grid
                 ) -> tuple[np.ndarray, float, list[list[np.ndarray]]] | None:
-        lo = np.array(self.layout.nav_bounds[::2]) + 1.0
-        hi = np.array(self.layout.nav_bounds[1::2]) - 1.0
-        centre = rng.uniform(lo, hi)
+        """One draw of the robot's start, the heading and the four routes (None if it does not
+        fit the field)."""
+        centre = rng.uniform(-CENTRE_HALF, CENTRE_HALF, 2)
         # Head roughly towards the middle of the field: the routes need ~8 m of room.
         h = float(np.arctan2(-centre[1], -centre[0]) + rng.uniform(-0.8, 0.8))
         fwd = heading(h)
         perp = np.array([-fwd[1], fwd[0]])
         robot = centre - ROBOT_BACK * fwd
+        if not grid.free(grid.cell(robot)):
+            return None
         routes = []
-        for side in (1.0, -1.0):
-            s = centre + side * START_GAP * perp
-            m = s + rng.uniform(*AHEAD) * fwd
-            turn = h + side * rng.uniform(0.3, 1.1)
+        ahead = rng.uniform(*AHEAD)
+        for k in range(len(PEOPLE)):
+            lateral = (k - (len(PEOPLE) - 1) / 2) * GAP  # right (k = 0) to left
+            outer = abs(lateral) > GAP
+            s = centre + lateral * perp
+            m = s + (ahead + (0.0 if outer else INNER_AHEAD)) * fwd
+            turn = h + np.sign(lateral) * rng.uniform(*TURNS[0 if outer else 1])
             g = m + rng.uniform(*LEG) * heading(turn)
             if not all(grid.free(grid.cell(p)) for p in (s, m, g)):
                 return None
@@ -199,63 +225,79 @@ class FollowPerson(Task):
             leg = planner.corners(sim, np.array([*m, 0.0]), np.array([*g, 0.0]))
             if path_length(m, leg) > 1.4 * np.linalg.norm(g - m):
                 return None
+            if path_length(s, [m, *leg]) > ROUTE_MAX:
+                return None
             routes.append([s, m, *[np.asarray(p, float) for p in leg]])
-        if not grid.free(grid.cell(robot)):
-            return None
+        for i in range(len(routes)):
+            for j in range(i):
+                if np.linalg.norm(routes[i][-1] - routes[j][-1]) < END_GAP:
+                    return None
+                if _polyline_distance(np.array(routes[i][1:]),
+                                      np.array(routes[j][1:])) < SEPARATION:
+                    return None
         return robot, h, routes
 
     def initialize(self, sim: Sim, rng: np.random.Generator, phrasing: str) -> str:
-        """Lay two diverging routes, dress the people, put the robot behind them."""
+        """Lay four fanning routes, dress the people, put the robot behind them."""
         planner = GridPlanner(self.layout)
         grid = planner.grid(sim)
-        self.target = int(rng.integers(2))
-        walks = rng.random() < 0.7
         found = None
-        for _ in range(300):
-            course = self._course(sim, rng, planner, grid)
-            if course is None:
-                continue
-            robot, h, routes = course
-            other = routes[1 - self.target] if walks else routes[1 - self.target][:1]
-            mine = np.array([robot] + routes[self.target])
-            if _polyline_distance(mine, np.array(other)) >= SEPARATION:
-                found = (robot, h, routes, other)
+        for _ in range(len(LANDMARKS) + 1):
+            for _ in range(500):
+                found = self._course(sim, rng, planner, grid)
+                if found is not None:
+                    break
+            if found is not None:
                 break
-        if found is None:  # pragma: no cover - the field always has room
+            # A crowded layout leaves no room for the fan of four routes: park the landmark
+            # nearest the field's centre outside the field (it takes no part) and try again.
+            here = [n for n in LANDMARKS if np.all(np.abs(self.layout.landmark_xy(sim, n))
+                                                   < FIELD_HALF)]
+            sim.set_static_pose(min(here, key=lambda n: float(np.linalg.norm(
+                self.layout.landmark_xy(sim, n)))), PARK)
+            grid = planner.grid(sim)
+        if found is None:  # pragma: no cover - an empty field always has room
             raise RuntimeError("FollowPerson found no course on the field")
-        robot, h, routes, other = found
-        self.routes = [list(routes[0]), list(routes[1])]
-        self.routes[1 - self.target] = list(other)
+        robot, h, routes = found
+        self.target = int(rng.integers(len(PEOPLE)))
         self.speeds = [float(rng.uniform(*SPEED)) for _ in PEOPLE]
-        colours = rng.choice(color_pool(self.held_out_objects), 2, replace=False)
+        colours = [str(w) for w in rng.permutation(color_pool(self.held_out_objects))]
+        self.colours = colours[:len(PEOPLE)]
         self.persons = [Person(sim, name) for name in PEOPLE]
+        self.routes = []
         for k, p in enumerate(self.persons):
-            p.place(self.routes[k][0], h)
-            p.set_shirt(COLORS[str(colours[k])])
-            self.routes[k] = self.routes[k][1:]
-        self.start = np.array([robot[0], robot[1], h + rng.uniform(-0.3, 0.3)])
+            p.place(routes[k][0], h)
+            p.set_shirt(COLORS[self.colours[k]])
+            self.routes.append(list(routes[k][1:]))
+        self.start = np.array([robot[0], robot[1], h + rng.uniform(-START_TURN, START_TURN)])
         sim.set_robot_base(self.start[:2], float(self.start[2]))
         self.steps = 0
-        self.instruction = self.templates.sample(rng, phrasing, color=str(colours[self.target]))
+        self.instruction = self.templates.sample(rng, phrasing, color=self.colours[self.target])
         return self.instruction
 
     def advance(self, sim: Sim) -> None:
-        """After the start delay each person walks their route; at its end, turns to the robot."""
+        """After the start delay every person walks their route, and stands at its end."""
         self.steps += 1
         if self.steps <= START_DELAY:
             return
-        robot = sim.robot_base()[:2]
         for k, p in enumerate(self.persons):
             route = self.routes[k]
-            if route:
-                if p.walk_toward(route[0], self.speeds[k]):
-                    route.pop(0)
-            elif k == self.target:
-                p.face(robot)
+            if route and p.walk_toward(route[0], self.speeds[k]):
+                route.pop(0)
             p.step()
 
+    # -- goals -----------------------------------------------------------------------------
+    def goals(self) -> Sequence[Goal]:
+        """Each of the four people."""
+        return tuple((k,) for k in range(len(PEOPLE)))
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named person (root body: legs, torso, head; and the right arm's links)."""
+        name = PEOPLE[self.target]
+        return (name, f"{name}_upper_arm", f"{name}_forearm", f"{name}_hand")
+
     def people(self, sim: Sim) -> np.ndarray:
-        """Both people's positions."""
+        """Every person's position."""
         return np.array([p.xy for p in self.persons]) if self.persons else np.zeros((0, 2))
 
     # -- evaluation ------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 import mujoco
 import numpy as np
 
@@ -16,23 +19,33 @@ from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
 BASE_H = 0.045  # base block height
 SOCKET_DEPTH = 0.035
 ROUND_IN = 0.024  # round socket: inradius of its octagonal bore
 SQUARE_HALF = 0.028  # square socket half side
-SOCKET_GAP = 0.11  # between the two socket centres
+THICK_IN = 0.039  # thick socket: inradius of its octagonal bore
 PEG_LEN = 0.09
 PEG_GRASP = 0.06  # grasp point (peg origin) above the peg's bottom
-ROUND_R = 0.016  # fits the round bore and the square socket
-SQUARE_A = 0.019  # half side: its best fit in the octagon needs 1.307 a = 2.48 cm > 2.4 cm
-THICK_R = 0.031  # fits neither socket
+ROUND_R = 0.016  # fits every socket
+SQUARE_A = 0.019  # half side: its best fit in an octagon needs 1.307 a = 2.48 cm (> 2.4, < 3.9)
+THICK_R = 0.031  # fits only the thick socket
 SEAT_TOL = 0.008  # peg bottom within this of the socket floor counts as seated
 TILT_TOL = 0.26  # rad (15°) from upright
 _BASE = "assembly_base"
-_SOCKETS = ("round", "square")
-_PEGS = ("round", "square", "thick")
+BASE_HX = 0.055  # base block half depth (x)
+# Sockets along the block (y, in this order unless the block is turned): bore inradius or half
+# side, and the half width of the block around it.
+_SOCKETS = {"round": (ROUND_IN, 0.055), "square": (SQUARE_HALF, 0.055), "thick": (THICK_IN, 0.065)}
+# Each peg and the socket of its shape: two round pegs of different colours share the round
+# socket, so the colour word, not the shape, tells every peg apart.
+SOCKET_OF = {"round": "round", "square": "square", "thick": "thick", "round_b": "round"}
+_PEGS = tuple(SOCKET_OF)
+# The shape word an instruction may add after the colour ("the blue round peg").
+_SHAPE_WORD = {"round": "round", "square": "square", "thick": "thick", "round_b": "round"}
+BASE_HALF_Y = sum(cell for _, cell in _SOCKETS.values())
+_PEG_CLEAR = BASE_HALF_Y + 0.11  # m along the bench from the base's centre to any peg
 _WORLD = {"contype": CONTACT_WORLD, "conaffinity": CONTACT_WORLD}
 
 
@@ -49,37 +62,45 @@ def _socket(kind: str) -> str:
 class AssembleParts(Task):
     """Fit the {part} into its socket on the base.
 
-    **Description** — A steel base block is clamped on the workbench with two sockets bored
-    in it: a round one and a square one. Three pegs of different colours stand beside it: a
-    round peg, a square peg and a thick round peg that fits neither socket. The instruction
-    names one of the two fitting pegs (by colour, or by colour and shape); the robot must pick
-    it up and seat it, upright, in the socket of its own shape — the round peg in the round
-    socket, the square peg in the square one.
+    **Description** — A steel base block is clamped on the workbench with three sockets bored
+    in it, side by side: a round one, a square one and a thick round one. Four pegs of
+    different colours stand beside it: two round pegs, a square peg and a thick round peg. The
+    instruction names one peg by its colour (and sometimes its shape or size: "the blue round
+    peg", "the red thick peg"); the robot must pick it up and seat it, upright, in the socket of
+    its own shape — a round peg in the round socket, the square peg in the square one, the thick
+    peg in the thick one.
 
-    **Randomisation** — base position along the front of the bench (y over 0.5 m) and which
-    side each socket is on; peg colours (3 of the split's colour pool: training or held-out
-    colours); which peg is named and whether its shape is said; peg positions along the front
-    of the bench (≥ 15 cm apart and ≥ 22 cm along the bench from the base's centre) and yaw;
-    robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); bench jitter and workshop colours;
+    **Randomisation** — base position along the front of the bench (y over 0.5 m) and the order
+    of its sockets (round–square–thick or reversed); peg colours (the split's four colours,
+    training or held-out, shuffled); which peg is named and whether its shape is said; peg
+    positions along the front of the bench (≥ 15 cm apart and ≥ 28.5 cm along the bench from
+    the base's centre) and yaw; robot start pose (x ±0.1 m, y within 10 cm of the middle of the
+    pegs, yaw ±0.1 rad: the whole set of pegs ahead); bench jitter (the ``unseen_layouts``
+    split turns the bench end for end and rearranges the room) and workshop colours;
     instruction template.
 
     **Success** — the named peg stands in the socket of its shape: its axis within 1 cm of the
     socket's centre, its bottom within 8 mm of the socket floor (3.5 cm down), tilted less
     than 15°, and not held by either gripper.
 
-    **Failure** — any other peg is seated in a socket, the named peg is seated in the socket
-    of the other shape (the round peg also fits the square socket), or the named peg falls to
-    the floor.
+    **Failure** — any other peg is seated in a socket, the named peg is seated in a socket of
+    another shape (the round pegs also fit the square and the thick socket, the square peg the
+    thick one), or the named peg falls to the floor.
 
     **Safety notes** — ``task`` cost while a peg is on the floor; collisions with the bench and
     base and contact forces are counted by the env.
 
-    **Alternatives in the scene** — the other fitting peg is an equally valid-looking part and
-    the other socket an equally valid-looking goal: a policy that ignores the colour word
-    picks the named peg one time in three; the thick peg fits nowhere (the bores are
-    octagonal and square prisms of boxes, so fit is a physical question, not a label).
+    **Alternatives in the scene** — the four pegs (goal field ``target``), each to be seated in
+    the socket of its shape: every peg fits a socket, and the two round pegs differ only in
+    colour, so the colour word decides; measured blind success (expert toward a uniformly
+    drawn alternative, seeds 0–49): 0.25. Fit is a physical question, not a label: the bores
+    are octagonal and square prisms of boxes, and the thick peg fits only the thick socket.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): a thick socket and a
+    second round peg, so every peg can be named (the thick peg used to fit nowhere and was
+    never named); the goal and its alternatives declared; the robot starts facing the pegs;
+    the measured blind figure replaces the claimed chance; held-out layouts rearrange the
+    workshop.
     """
 
     templates = Templates(
@@ -98,24 +119,25 @@ class AssembleParts(Task):
         ),
     )
     layout: WorkshopLayout
+    goal_fields: ClassVar[tuple[str, ...]] = ("target",)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """A mocap base block (parked) with a round and a square socket, and three free pegs."""
         base = spec.worldbody.add_body(name=_BASE, pos=[0, 0, props.PARK_Z], mocap=True)
         steel = (0.42, 0.45, 0.5, 1.0)
         floor_t = BASE_H - SOCKET_DEPTH
-        cell = SOCKET_GAP / 2  # half width (y) of the block around one socket
-        hx, hy = 0.05, SOCKET_GAP / 2 + cell
-        c.box(base, "assembly_base_floor", (hx, hy, floor_t / 2), (0, 0, floor_t / 2),
+        hx = BASE_HX
+        c.box(base, "assembly_base_floor", (hx, BASE_HALF_Y, floor_t / 2), (0, 0, floor_t / 2),
               rgba=steel, **_WORLD)
         wall_h = SOCKET_DEPTH / 2
         zc = floor_t + wall_h
-        for k, kind in enumerate(_SOCKETS):
-            # Socket k sits at y = (k - 0.5) * gap in the base frame; initialize() may mirror
-            # the whole base (yaw pi) so that either socket can be on either side.
-            y0 = (k - 0.5) * SOCKET_GAP
+        y_edge = -BASE_HALF_Y
+        for kind, (half, cell) in _SOCKETS.items():
+            # Sockets follow each other along y in the base frame; initialize() may turn the
+            # whole base (yaw pi) so that the order along the bench is reversed.
+            y0 = y_edge + cell
+            y_edge += 2 * cell
             c.body(base, _socket(kind), (0, y0, floor_t))
-            half = ROUND_IN if kind == "round" else SQUARE_HALF
             # Solid material around the bore: x walls full length, y walls between them.
             c.box(base, f"assembly_{kind}_wx0", ((hx - half) / 2, cell, wall_h),
                   (-(hx + half) / 2, y0, zc), rgba=steel, **_WORLD)
@@ -125,14 +147,14 @@ class AssembleParts(Task):
                   (0, y0 - (cell + half) / 2, zc), rgba=steel, **_WORLD)
             c.box(base, f"assembly_{kind}_wy1", (half, (cell - half) / 2, wall_h),
                   (0, y0 + (cell + half) / 2, zc), rgba=steel, **_WORLD)
-            if kind == "round":
-                # Corner fillers turn the square bore into a regular octagon (inradius ROUND_IN).
-                s = 2 * ROUND_IN * np.tan(np.pi / 8)  # octagon side
-                d = ROUND_IN + s / 2  # filler centre distance, beyond the face
+            if kind != "square":
+                # Corner fillers turn the square bore into a regular octagon (inradius half).
+                s = 2 * half * np.tan(np.pi / 8)  # octagon side
+                d = half + s / 2  # filler centre distance, beyond the face
                 for j in range(4):
                     ang = np.pi / 4 + j * np.pi / 2
                     q = [np.cos(ang / 2), 0.0, 0.0, np.sin(ang / 2)]
-                    c.box(base, f"assembly_round_fill_{j}", (s / 2, s / 2, wall_h),
+                    c.box(base, f"assembly_{kind}_fill_{j}", (s / 2, s / 2, wall_h),
                           (d * np.cos(ang), y0 + d * np.sin(ang), zc), quat=q, rgba=steel,
                           **_WORLD)
             c.box(base, f"assembly_{kind}_mark", (0.004, 0.012, 0.0005),
@@ -145,7 +167,7 @@ class AssembleParts(Task):
             if kind == "square":
                 c.box(b, _peg(kind), (SQUARE_A, SQUARE_A, PEG_LEN / 2), (0, 0, zc_peg), **grip)
             else:
-                c.cylinder(b, _peg(kind), ROUND_R if kind == "round" else THICK_R, PEG_LEN / 2,
+                c.cylinder(b, _peg(kind), THICK_R if kind == "thick" else ROUND_R, PEG_LEN / 2,
                            (0, 0, zc_peg), **grip)
 
     # -- episode ---------------------------------------------------------------------------
@@ -157,14 +179,7 @@ class AssembleParts(Task):
         mirrored = rng.random() < 0.5
         yaw = np.pi if mirrored else 0.0
         sim.set_mocap_pose(_BASE, np.array([base_xy[0], base_xy[1], top]), yaw=yaw)
-        lo, hi = center[1] - 0.75, center[1] + 0.55
-        for _ in range(500):
-            ys = rng.uniform(lo, hi, len(_PEGS))
-            if (np.all(np.abs(ys - base_xy[1]) >= 0.22)
-                    and all(abs(a - b) >= 0.15 for i, a in enumerate(ys) for b in ys[i + 1:])):
-                break
-        else:  # pragma: no cover - the bands above always leave room
-            raise VlaBenchError("could not place the assembly pegs")
+        ys = self._peg_rows(rng, base_xy[1], (center[1] - 0.75, center[1] + 0.55))
         colors = [str(x) for x in rng.choice(props.color_pool(self.held_out_objects), len(_PEGS),
                                               replace=False)]
         for kind, y, color in zip(_PEGS, ys, colors, strict=True):
@@ -172,13 +187,41 @@ class AssembleParts(Task):
             sim.set_free_pose(_peg(kind), np.array([x, y, top + PEG_GRASP + 0.0005]),
                               yaw_quat(rng.uniform(-np.pi, np.pi)))
             sim.set_rgba(_peg(kind), props.COLORS[color])
-        self.target = str(rng.choice(_SOCKETS))  # the named peg's kind = its socket's kind
+        self.target = _PEGS[int(rng.integers(len(_PEGS)))]
         color = colors[_PEGS.index(self.target)]
-        part = f"{color} {self.target} peg" if rng.random() < 0.5 else f"{color} peg"
+        shape = _SHAPE_WORD[self.target]
+        part = f"{color} {shape} peg" if rng.random() < 0.5 else f"{color} peg"
         self.top = top
-        self.layout.place_robot_facing(sim, rng, center[0])
+        # The robot starts facing the middle of the pegs: the whole set of alternatives is in
+        # view, so the start pose tells nothing about which one is named.
+        mid = float(np.mean(ys))
+        self.layout.place_robot_facing(sim, rng, center[0], y_range=(mid - 0.1, mid + 0.1),
+                                       max_yaw=0.1)
         self.instruction = self.templates.sample(rng, phrasing, part=part)
         return self.instruction
+
+    @staticmethod
+    def _peg_rows(rng: np.random.Generator, base_y: float,
+                  band: tuple[float, float]) -> list[float]:
+        """Peg positions along the bench: ≥ 15 cm apart, clear of the base (rejection sampling)."""
+        for _ in range(200):
+            ys: list[float] = []
+            for _ in range(400):
+                y = float(rng.uniform(*band))
+                if abs(y - base_y) >= _PEG_CLEAR and all(abs(y - q) >= 0.15 for q in ys):
+                    ys.append(y)
+                    if len(ys) == len(_PEGS):  # shuffled: the first drawn is not special
+                        return [float(y) for y in rng.permutation(ys)]
+        raise VlaBenchError("could not place the assembly pegs")  # pragma: no cover
+
+    # -- goals -------------------------------------------------------------------------------
+    def goals(self) -> Sequence[Goal]:
+        """The four pegs, each into the socket of its shape; the colour word tells them apart."""
+        return [(kind,) for kind in _PEGS]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named peg."""
+        return (_peg(self.target),)
 
     # -- evaluation --------------------------------------------------------------------------
     @staticmethod
@@ -194,15 +237,16 @@ class AssembleParts(Task):
 
     def evaluate(self, sim: Sim) -> Evaluation:
         """Named peg seated in its own socket and released; any other pairing fails."""
+        socket = SOCKET_OF[self.target]
         held = any(sim.grasped_by(_peg(self.target), s) for s in ("right", "left"))
-        good = self.seated(sim, self.target, self.target)
+        good = self.seated(sim, self.target, socket)
         wrong = any(self.seated(sim, k, s) for k in _PEGS for s in _SOCKETS
-                    if (k, s) != (self.target, self.target))
+                    if (k, s) != (self.target, socket))
         fallen = [k for k in _PEGS if sim.body_pos(_peg(k))[2] < BENCH_TOP - 0.2]
         dropped = self.target in fallen
         failure = wrong or dropped
         reason = "wrong peg or socket" if wrong else "peg dropped" if dropped else None
-        gap = self.peg_bottom(sim, self.target) - sim.body_pos(_socket(self.target))
+        gap = self.peg_bottom(sim, self.target) - sim.body_pos(_socket(socket))
         return Evaluation(
             success=good and not held and not failure,
             failure=failure, failure_reason=reason, task_cost=float(bool(fallen)),
@@ -213,7 +257,7 @@ class AssembleParts(Task):
     def expert(self, sim: Sim) -> Expert:
         """Pick the named peg from the front, carry it over its socket, lower it in, let go."""
         rot = grasp_rotation(0.15)
-        peg, socket = _peg(self.target), _socket(self.target)
+        peg, socket = _peg(self.target), _socket(SOCKET_OF[self.target])
 
         def over_socket(depth: float):
             # Closed loop on the peg, not the hand: the pinch holds the peg a little off-centre.

@@ -2,6 +2,13 @@
 
 Heights are scaled to a 1.3 m humanoid: the bench top is at 0.75 m, like the kitchen counter,
 and the bench has the counter's footprint so the manipulation experts reach the same way.
+
+The ``unseen_layouts`` split rearranges the room (see :data:`HELD_OUT_POSES`): the bench is
+turned end for end (drawer cabinet under its +y half, facing the wall) with the vise moved to
+the back of its +y end, the bench stands near the left wall instead of in the middle of the
+back wall, and the drill press and the bin rack both move to the right side. The bench keeps
+its place in the world and its +y end stays the vise end, so every task's objects and the
+robot's start stay on and before its top, clear of the vise.
 """
 
 from __future__ import annotations
@@ -27,6 +34,17 @@ _MACHINE_PAINTS = ((0.30, 0.45, 0.35, 1.0), (0.35, 0.40, 0.48, 1.0), (0.55, 0.55
 _BIN_PAINTS = ((0.90, 0.48, 0.08, 1.0), (0.32, 0.32, 0.35, 1.0), (0.62, 0.63, 0.66, 1.0),
                (0.78, 0.70, 0.55, 1.0))
 N_RACK_BINS = 6
+# Fixture poses (x, y, yaw) in training episodes (as built) ...
+TRAIN_POSES = {"workbench": (BENCH_X, 0.0, 0.0), "drill_press": (0.35, -1.95, 0.0),
+               "bin_rack": (0.3, 2.2, 0.0)}
+# ... and in the "unseen_layouts" split: an arrangement no training episode has. The bench
+# turned end for end puts the drawer cabinet under its +y half; the drill press and the rack
+# (its bins facing the bench) stand on the right side.
+HELD_OUT_POSES = {"workbench": (BENCH_X, 0.0, np.pi), "drill_press": (0.35, -2.95, np.pi),
+                  "bin_rack": (0.3, -2.2, np.pi)}
+HELD_OUT_ROOM_SHIFT = -0.9  # the walls and pegboard move this far along y: bench near the left wall
+VISE_GEOMS = ("vise_base", "vise_slide", "vise_jaw_fixed", "vise_jaw_moving", "vise_jaw_pad_0",
+              "vise_jaw_pad_1", "vise_screw", "vise_handle")
 
 
 class WorkshopLayout(Layout):
@@ -94,7 +112,7 @@ class WorkshopLayout(Layout):
         self.add_fixture(Fixture("workbench", BENCH_HALF, BENCH_TOP, (BENCH_X, 0, 0)))
 
     def _build_drill_press(self, spec: mujoco.MjSpec) -> None:
-        pos = (0.35, -1.95, 0)
+        pos = (*TRAIN_POSES["drill_press"][:2], 0.0)
         dp = c.body(spec.worldbody, "drill_press", pos)
         paint = _MACHINE_PAINTS[0]
         c.box(dp, "drill_base", (0.2, 0.16, 0.03), (0.05, 0, 0.03), rgba=paint)
@@ -114,7 +132,7 @@ class WorkshopLayout(Layout):
         self.add_fixture(Fixture("drill_press", (0.25, 0.2), 1.66, pos))
 
     def _build_rack(self, spec: mujoco.MjSpec) -> None:
-        pos = (0.3, 2.2, 0)
+        pos = (*TRAIN_POSES["bin_rack"][:2], 0.0)
         rack = c.body(spec.worldbody, "bin_rack", pos)
         for i, z in enumerate((0.02, 0.55, 1.05, 1.5)):
             c.box(rack, f"rack_board_{i}", (0.4, 0.18, 0.015), (0, 0, z), rgba=_FRAME)
@@ -132,8 +150,32 @@ class WorkshopLayout(Layout):
         self.add_fixture(Fixture("bin_rack", (0.4, 0.18), 1.5, pos))
 
     def initialize(self, sim: Sim, rng: np.random.Generator) -> None:
-        """Jitter fixtures (base class) and vary the colours of wood, paint and bins."""
-        super().initialize(sim, rng)
+        """Arrange the room for the split, jitter fixtures (base class), vary the colours of
+        wood, paint and bins.
+
+        The held-out arrangement is itself what no training episode has, so its fixtures get
+        the training jitter (±4 cm, ±3°) around their new poses: the base class's wider
+        held-out band would turn the 2 m bench enough to put objects near its front edge.
+        """
+        poses = HELD_OUT_POSES if self.held_out else TRAIN_POSES
+        for body, (x, y, yaw) in poses.items():
+            self.fixtures[body].base_pos = (x, y, 0.0)
+            self.fixtures[body].base_yaw = yaw
+        shift = HELD_OUT_ROOM_SHIFT if self.held_out else 0.0
+        sim.set_static_pose("workshop_walls", np.array([0.0, shift, 0.0]))
+        if self.held_out:
+            # Tasks keep the +y end of the bench clear for the vise: on the turned bench the
+            # vise's geoms move to its other end (y negated), which the turn puts back at the
+            # +y end, now at the back with the handle over the back edge.
+            pos0 = sim.ledger.nominal("geom_pos")
+            for g in VISE_GEOMS:
+                gid = sim.geom_id(g)
+                sim.ledger.write("geom_pos", gid, pos0[gid] * np.array([1.0, -1.0, 1.0]))
+        held_out, self.held_out = self.held_out, False
+        try:
+            super().initialize(sim, rng)
+        finally:
+            self.held_out = held_out
         wood = np.array(_WOOD)
         wood[:3] = np.clip(wood[:3] * rng.uniform(0.85, 1.1) + rng.uniform(-0.03, 0.03, 3), 0, 1)
         for g in ("bench_top", "bench_shelf"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 import mujoco
 import numpy as np
 
@@ -14,11 +17,11 @@ from vla_bench.language import Templates
 from vla_bench.registry import register_task
 from vla_bench.scene import props
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
 CONTAINER_COLORS = ("red", "blue", "green", "yellow", "purple")
-HELD_OUT_CONTAINER_COLORS = ("orange", "white", "black")  # the "unseen_objects" split
-N_CONTAINERS = 3
+HELD_OUT_CONTAINER_COLORS = ("orange", "white", "black", "gray")  # the "unseen_objects" split
+N_CONTAINERS = 4
 CONTAINER_INNER = (0.16, 0.16)
 CONTAINER_HEIGHT = 0.06
 BOLT_GRASP_HEIGHT = 0.045  # bolt origin above the bottom of its head: the grasp point, ~ its COM
@@ -40,16 +43,17 @@ class PlaceBoltInContainer(Task):
     """Pick up the bolt and place it in the {color} container.
 
     **Description** — A hex-head bolt stands on its head on the workbench among loose hardware
-    (a hex nut, a washer and a wood screw) and three open parts containers of different
+    (a hex nut, a washer and a wood screw) and four open parts containers of different
     colours. The instruction names one container by its colour; the robot must put the bolt,
     and nothing else, into that container.
 
-    **Randomisation** — container colours (3 of red, blue, green, yellow, purple; 3 of orange,
-    white, black in the ``unseen_objects`` split) and which one is named; positions of the bolt
-    and the containers along the front of the bench (bolt at least 21 cm from every container,
-    containers at least 26 cm apart) and of the distractors
-    anywhere on the bench; yaw of every object; small colour shifts of the metal parts; robot
-    start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°) and workshop
+    **Randomisation** — container colours (4 of red, blue, green, yellow, purple; orange,
+    white, black and gray in the ``unseen_objects`` split) and which one is named; positions of
+    the bolt and the containers along the front of the bench (bolt at least 21 cm from every
+    container, containers at least 26 cm apart) and of the distractors anywhere on the bench;
+    yaw of every object; small colour shifts of the metal parts; robot
+    start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); fixture jitter (±4 cm, ±3°; the
+    ``unseen_layouts`` split turns the bench end for end and rearranges the room) and workshop
     colours; instruction template.
 
     **Success** — the bolt's grasp point (on the shaft, 4.5 cm above the head's bottom) is
@@ -63,11 +67,14 @@ class PlaceBoltInContainer(Task):
     bench on the floor; collisions with the bench and vise and contact forces are counted by
     the env.
 
-    **Alternatives in the scene** — the two other containers are equally valid-looking goals: a
-    policy that ignores the colour word succeeds about one time in three at best. The nut,
-    washer and screw are plausible but wrong objects to pick.
+    **Alternatives in the scene** — the four containers (goal field ``target``): the same
+    open boxes in a row, told apart only by the colour word; measured blind success (expert
+    toward a uniformly drawn alternative, seeds 0–49): 0.25. The nut, washer and screw are
+    plausible but wrong objects to pick.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): a fourth container (and
+    gray among the held-out colours); the goal and its alternatives declared; the measured
+    blind figure replaces the claimed chance; held-out layouts rearrange the workshop.
     """
 
     templates = Templates(
@@ -86,6 +93,7 @@ class PlaceBoltInContainer(Task):
         ),
     )
     layout: WorkshopLayout
+    goal_fields: ClassVar[tuple[str, ...]] = ("target",)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """A bolt, three pieces of loose hardware and three open containers."""
@@ -177,6 +185,15 @@ class PlaceBoltInContainer(Task):
         rgba[:3] = np.clip(np.array([0.62, 0.63, 0.66]) + offset + rng.uniform(-0.06, 0.06), 0, 1)
         for part in parts:
             sim.set_rgba(f"{body}_{part}", rgba)
+
+    # -- goals -------------------------------------------------------------------------------
+    def goals(self) -> Sequence[Goal]:
+        """The four containers: the colour word tells them apart."""
+        return [(box,) for box in self.containers]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named container."""
+        return (self.target,)
 
     # -- evaluation --------------------------------------------------------------------------
     def _in_container(self, sim: Sim, item: str, box: str) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import mujoco
 import numpy as np
@@ -26,9 +28,9 @@ from vla_bench.registry import register_task
 from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
-N_HOLES = 3
+N_HOLES = 4
 HOLE_SPACING = 0.15  # m between hole centres along the panel
 HOLE_HEIGHT = 0.09  # hole axis above the bench top
 LEAD = 0.006  # m of advance per radian of turn (a coarse thread: 3.8 cm per turn)
@@ -41,7 +43,9 @@ COLLAR = 0.01  # collar between the panel face and the tab, at the start
 GRIP_IN = 0.012  # the expert pinches the tab this far in from its outer end
 PANEL_T = 0.02  # panel thickness
 _PANEL = "screw_panel"
-_HOLE_WORDS = ("right", "middle", "left")  # hole i sits at y = (i - 1) * spacing (robot's left +y)
+# Hole i sits at y = (i - 1.5) * spacing: hole 0 is the robot's rightmost (its left is +y).
+HOLE_NAMES = ("rightmost hole", "second hole from the right", "second hole from the left",
+              "leftmost hole")
 _WORLD = {"contype": CONTACT_WORLD, "conaffinity": CONTACT_WORLD}
 _BRASS = (0.78, 0.66, 0.32, 1.0)
 
@@ -55,22 +59,24 @@ class ScrewIntoHole(Task):
     """Screw the screw into the {hole}.
 
     **Description** — An upright wooden panel is clamped on the workbench, its face towards the
-    robot, with three threaded holes in a row. A brass thumb screw (a flat tab head) is started
+    robot, with four threaded holes in a row. A brass thumb screw (a flat tab head) is started
     in each hole, sticking out horizontally towards the robot. The instruction names one hole,
-    by position ("the left hole", "the middle hole") or by the coloured ring painted around it
-    ("the hole with the red ring"); the robot must drive the screw in that hole home: pinch the
-    tab between its fingers and turn it clockwise with the forearm (wrist) roll, re-gripping
-    between strokes. Documented simplification: the screws are pre-started in their holes (as
-    TightenBolt's wrench is pre-seated), because picking a screw and starting a thread needs a
-    wrist the 5-DoF arm does not have; the turning is physical: each screw sits on a hinge and a
-    slide coupled like a thread (an equality constraint: advance = 6 mm per radian) with
-    friction loss on both, and only turns when the fingers push its tab.
+    by position ("the leftmost hole", "the second hole from the right", as the robot faces the
+    panel) or by the coloured ring painted around it ("the hole with the red ring"); the robot
+    must drive the screw in that hole home: pinch the tab between its fingers and turn it
+    clockwise with the forearm (wrist) roll, re-gripping between strokes. Documented
+    simplification: the screws are pre-started in their holes (as TightenBolt's wrench is
+    pre-seated), because picking a screw and starting a thread needs a wrist the 5-DoF arm
+    does not have; the turning is physical: each screw sits on a hinge and a slide coupled like
+    a thread (an equality constraint: advance = 6 mm per radian) with friction loss on both,
+    and only turns when the fingers push its tab.
 
     **Randomisation** — panel position along the front of the bench (y over 0.8 m) and yaw
-    (±0.15 rad); ring colours (3 of the split's colour pool: training or held-out colours);
+    (±0.15 rad); ring colours (the split's four colours, training or held-out, shuffled);
     which hole is named and whether by position or by colour; tab start angles (±0.4 rad); robot
-    start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); bench jitter and workshop colours;
-    instruction template.
+    start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); bench jitter (the ``unseen_layouts`` split
+    turns the bench end for end and rearranges the room) and workshop colours; instruction
+    template.
 
     **Success** — the named screw has turned ≥ 3.0 rad clockwise (seen from the robot) and
     advanced ≥ 1.6 cm into the panel (both read from its joints), and no other screw has turned
@@ -82,11 +88,15 @@ class ScrewIntoHole(Task):
     **Safety notes** — no task cost; collisions with the panel, bench and vise and contact
     forces are counted by the env (the pinch and the turning are sustained, moderate contacts).
 
-    **Alternatives in the scene** — the two other screws look identical and turn just as well:
-    a policy that ignores the hole's position or ring colour drives the named one one time in
-    three at best, and driving another fails. Turning counter-clockwise backs the screw out.
+    **Alternatives in the scene** — the four holes (goal field ``target``): their screws look
+    identical and turn just as well, told apart only by the hole's position or ring colour, and
+    driving another fails; measured blind success (expert toward a uniformly drawn alternative,
+    seeds 0–49): 0.25. Turning counter-clockwise backs the screw out.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): a fourth hole (positions
+    named leftmost, second from the left or right, rightmost); the goal and its alternatives
+    declared; the measured blind figure replaces the claimed chance; held-out layouts rearrange
+    the workshop.
     """
 
     templates = Templates(
@@ -105,6 +115,7 @@ class ScrewIntoHole(Task):
         ),
     )
     layout: WorkshopLayout
+    goal_fields: ClassVar[tuple[str, ...]] = ("target",)
 
     def build(self, spec: mujoco.MjSpec) -> None:
         """A mocap panel (parked) with three holes, coloured rings and coupled thumb screws."""
@@ -118,7 +129,7 @@ class ScrewIntoHole(Task):
               rgba=(0.3, 0.33, 0.36, 1), **_WORLD)
         to_x = [0.5 ** 0.5, 0.0, 0.5 ** 0.5, 0.0]
         for i in range(N_HOLES):
-            y = (i - 1) * HOLE_SPACING
+            y = (i - (N_HOLES - 1) / 2) * HOLE_SPACING
             c.cylinder(panel, f"screw_ring_{i}", 0.03, 0.0008, (-0.0008, y, HOLE_HEIGHT),
                        quat=to_x, rgba=props.COLORS["red"], collide=False)
             c.cylinder(panel, f"screw_hole_{i}", 0.008, 0.0009, (-0.0012, y, HOLE_HEIGHT),
@@ -167,13 +178,22 @@ class ScrewIntoHole(Task):
             sim.set_rgba(f"screw_ring_{i}", props.COLORS[color])
         self.target = int(rng.integers(N_HOLES))
         if rng.random() < 0.5:
-            hole = f"{_HOLE_WORDS[self.target]} hole"
+            hole = HOLE_NAMES[self.target]
         else:
             hole = f"hole with the {colors[self.target]} ring"
         self.top = top
         self.layout.place_robot_facing(sim, rng, center[0])
         self.instruction = self.templates.sample(rng, phrasing, hole=hole)
         return self.instruction
+
+    # -- goals -------------------------------------------------------------------------------
+    def goals(self) -> Sequence[Goal]:
+        """The four holes: position words or ring colours tell them apart."""
+        return [(i,) for i in range(N_HOLES)]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named hole's screw."""
+        return (_screw(self.target),)
 
     # -- state -------------------------------------------------------------------------------
     @staticmethod

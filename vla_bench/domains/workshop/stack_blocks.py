@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import permutations
+from typing import ClassVar
 
 import mujoco
 import numpy as np
@@ -19,7 +21,7 @@ from vla_bench.scene import compose as c
 from vla_bench.scene import props
 from vla_bench.scene.layout import Layout
 from vla_bench.sim import Sim
-from vla_bench.task import Evaluation, Task
+from vla_bench.task import Evaluation, Goal, Task
 
 HALF = 0.025  # block half size (5 cm cubes)
 N_BLOCKS = 4  # three named in the instruction, one distractor
@@ -47,7 +49,8 @@ class StackBlocks(Task):
     split uses the held-out colours); which three are named and their order; block positions
     along the bench front (slots 22 cm apart, ±2 cm, the row shifted by up to 50 cm; depth
     10–15 cm) and yaw (±0.2 rad); robot start pose (x ±0.1 m, y ±0.2 m, yaw ±0.3 rad); bench
-    jitter and workshop colours; instruction template.
+    jitter (the ``unseen_layouts`` split turns the bench end for end and rearranges the room)
+    and workshop colours; instruction template.
 
     **Success** — the bottom block rests on the bench, the middle block rests on the bottom
     block and the top block on the middle one (each centre within 2 cm horizontally of the
@@ -60,10 +63,13 @@ class StackBlocks(Task):
     **Safety notes** — ``task`` cost while a block is on the floor; collisions with the bench
     and contact forces are counted by the env.
 
-    **Alternatives in the scene** — the 24 ordered choices of three of the four blocks: a
-    policy that ignores the words builds the right tower one time in 24 at best.
+    **Alternatives in the scene** — the 24 ordered choices of three of the four blocks (goal
+    field ``order``: bottom, middle, top), told apart only by the colour words and their order;
+    measured blind success (expert toward a uniformly drawn alternative, seeds 0–49): 0.04.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): the goal and its
+    alternatives declared; the measured blind figure replaces the claimed chance; held-out
+    layouts rearrange the workshop.
     """
 
     templates = Templates(
@@ -84,6 +90,7 @@ class StackBlocks(Task):
         ),
     )
     layout: WorkshopLayout
+    goal_fields: ClassVar[tuple[str, ...]] = ("order",)
 
     def __init__(self, layout: Layout) -> None:
         super().__init__(layout)
@@ -115,13 +122,26 @@ class StackBlocks(Task):
             sim.set_free_pose(name, pos, yaw_quat(rng.uniform(-0.2, 0.2)))
         self.color_of = dict(zip(_BLOCKS, colors, strict=True))
         order = rng.permutation(N_BLOCKS)
-        self.order = [_BLOCKS[int(i)] for i in order[:3]]  # bottom, middle, top
-        self.spare = _BLOCKS[int(order[3])]
+        self.order = tuple(_BLOCKS[int(i)] for i in order[:3])  # bottom, middle, top
         self.layout.place_robot_facing(sim, rng, center[0])
         bottom, middle, top_ = (self.color_of[b] for b in self.order)
         self.instruction = self.templates.sample(rng, phrasing, bottom=bottom, middle=middle,
                                                  top=top_)
         return self.instruction
+
+    @property
+    def spare(self) -> str:
+        """The block the instruction leaves out."""
+        return next(b for b in _BLOCKS if b not in self.order)
+
+    # -- goals -------------------------------------------------------------------------------
+    def goals(self) -> Sequence[Goal]:
+        """Every ordered choice of three of the four blocks (24 towers)."""
+        return [(order,) for order in permutations(_BLOCKS, 3)]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The three named blocks."""
+        return self.order
 
     # -- evaluation --------------------------------------------------------------------------
     @staticmethod

@@ -84,10 +84,13 @@ class UseTool(Task):
     **Safety notes** — ``task`` cost while a block or tool is on the floor; collisions with
     the bench and contact forces are counted by the env.
 
-    **Alternatives in the scene** — the other tool and the other block: a policy that ignores
-    the words succeeds about one time in four at best (either tool can drag either block).
+    **Alternatives in the scene** — four goals: either tool (rake or hook) with either block
+    (told apart by colour); either tool can drag either block, so only the words tell which
+    pair. Measured blind success (expert toward a uniformly drawn alternative, seeds 0–49):
+    0.25.
 
-    **Version history** — v1 (2026-11): first release.
+    **Version history** — v1 (2026-11): first release. v2 (2026-12): the (tool, block) goal is
+    declared, its four alternatives measured (no change to the scene or predicate).
     """
 
     templates = Templates(
@@ -106,6 +109,7 @@ class UseTool(Task):
         ),
     )
     layout: WorkshopLayout
+    goal_fields = ("tool", "target")
 
     def __init__(self, layout: Layout) -> None:
         super().__init__(layout)
@@ -182,6 +186,15 @@ class UseTool(Task):
         self.instruction = self.templates.sample(
             rng, phrasing, tool=self.tool, object=f"{self.color_of[self.target]} block")
         return self.instruction
+
+    # -- goals -------------------------------------------------------------------------------
+    def goals(self) -> Sequence[tuple[str, str]]:
+        """Either tool with either block: four (tool, block) pairs."""
+        return [(tool, block) for tool in TOOLS for block in _BLOCKS]
+
+    def goal_bodies(self, sim: Sim) -> tuple[str, ...]:
+        """The named block and the named tool."""
+        return (self.target, self.tool)
 
     # -- evaluation --------------------------------------------------------------------------
     def _in_goal(self, sim: Sim, block: str) -> bool:

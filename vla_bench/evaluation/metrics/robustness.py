@@ -26,6 +26,7 @@ from typing import Any
 
 from vla_bench.evaluation.metrics import stats
 from vla_bench.evaluation.metrics.grouping import Record, field, nominal_key
+from vla_bench.evaluation.metrics.language import is_control
 from vla_bench.evaluation.metrics.success import rate_with_ci
 
 NOMINAL = "nominal"
@@ -47,7 +48,7 @@ def robustness_metrics(records: Sequence[Record]) -> dict[str, Any]:
     unpaired = 0
     for rec in records:
         pert = field(rec, "perturbation")
-        if pert == NOMINAL:
+        if pert == NOMINAL or is_control(rec):  # language controls: see metrics.language
             continue
         base = nominal.get(nominal_key(rec))
         if base is None:

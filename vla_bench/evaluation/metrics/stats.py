@@ -34,6 +34,36 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, flo
     return low, high
 
 
+def paired_difference_interval(both: int, first_only: int, second_only: int, neither: int,
+                               z: float = Z_95) -> tuple[float, float] | None:
+    """Newcombe's hybrid score interval (his method 10, 1998) for the difference of two
+    proportions measured on the same subjects: ``p1 - p2`` with ``p1 = (both + first_only) / n``
+    and ``p2 = (both + second_only) / n``. ``None`` when ``n == 0``.
+
+    Pairing matters: the same episodes run twice are correlated, and an unpaired interval would
+    be far too wide. Built from the two Wilson intervals and the phi correlation of the 2 × 2
+    table, so it stays inside ``[-1, 1]`` and is sensible at 0/n and n/n.
+    """
+    a, b, c, d = both, first_only, second_only, neither
+    n = a + b + c + d
+    if n <= 0:
+        return None
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson_interval(a + b, n, z)  # type: ignore[misc]
+    l2, u2 = wilson_interval(a + c, n, z)  # type: ignore[misc]
+    den = (a + b) * (c + d) * (a + c) * (b + d)
+    # Newcombe's correction: a positive association is shrunk by n/2, so that identical
+    # outcomes (b = c = 0) still give an interval of non-zero width.
+    cross = a * d - b * c
+    if cross > 0:
+        cross = max(cross - n / 2, 0.0)
+    phi = cross / math.sqrt(den) if den > 0 else 0.0
+    diff = p1 - p2
+    lo = math.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
+    hi = math.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
+    return max(-1.0, diff - lo), min(1.0, diff + hi)
+
+
 def mean(values: Sequence[float]) -> float | None:
     """Arithmetic mean, ``None`` for an empty sequence."""
     return float(np.mean(values)) if len(values) else None

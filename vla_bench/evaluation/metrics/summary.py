@@ -10,6 +10,7 @@ from vla_bench.evaluation.metrics.compute import compute_metrics
 from vla_bench.evaluation.metrics.efficiency import efficiency_metrics, smoothness_metrics
 from vla_bench.evaluation.metrics.generalisation import generalisation_metrics
 from vla_bench.evaluation.metrics.grouping import Record, group_records
+from vla_bench.evaluation.metrics.language import language_gain
 from vla_bench.evaluation.metrics.robustness import NOMINAL, robustness_metrics
 from vla_bench.evaluation.metrics.safety import safety_metrics
 from vla_bench.evaluation.metrics.social import social_metrics
@@ -65,6 +66,7 @@ def summarize(
         "efficiency": efficiency,
         "compute": compute_metrics(headline, config),
         "social": social_metrics(headline),
+        "language_gain": language_gain(records),
     }
 
 

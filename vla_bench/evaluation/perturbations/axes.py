@@ -15,7 +15,10 @@ from vla_bench.errors import ConfigError
 from vla_bench.evaluation.perturbations import depth, language, physical, scene, sensor, visual
 from vla_bench.evaluation.perturbations.base import PerturbationWrapper
 
-GROUPS = ("visual", "depth", "language", "sensor", "physical", "scene")
+GROUPS = ("visual", "depth", "language", "sensor", "physical", "scene", "control")
+# Language controls replace the instruction instead of perturbing it: they measure how much
+# the words matter (the language gain), not robustness, and stay out of the robustness score.
+CONTROL_GROUP = "control"
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,10 @@ _ALL = (
           nominal=1.0),
     _axis(physical.Push, "physical", "N on the carried base (0.1 x level on a free pelvis)",
           (600.0, 1000.0, 1400.0), (0.0, 5000.0)),
+    _axis(language.ShuffledInstruction, CONTROL_GROUP, "probability per episode", (1.0,),
+          (0.0, 1.0), needs=(cv.OBS_INSTRUCTION,)),
+    _axis(language.BlankInstruction, CONTROL_GROUP, "probability per episode", (1.0,),
+          (0.0, 1.0), needs=(cv.OBS_INSTRUCTION,)),
     _axis(scene.Distractors, "scene", "strength (props = round(4 level))", (0.25, 0.5, 1.0),
           (0.0, 1.0), domains=scene.DISTRACTOR_DOMAINS, env_knob="distractors"),
 )

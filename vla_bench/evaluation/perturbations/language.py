@@ -24,7 +24,7 @@ import numpy as np
 
 from vla_bench import conventions as cv
 from vla_bench.errors import ConfigError
-from vla_bench.evaluation.perturbations.base import ObservationPerturbation
+from vla_bench.evaluation.perturbations.base import ObservationPerturbation, PerturbationWrapper
 from vla_bench.language import Templates
 
 # Irrelevant clauses appended after a comma: nothing in any scene, no new goal, no negation
@@ -432,3 +432,43 @@ class DistractorClause(_InstructionPerturbation):
     def rewrite(self, instruction: str) -> str:
         """Instruction with irrelevant clauses."""
         return add_distractor_clauses(instruction, int(self.level), self.rng)
+
+
+# -- language controls -------------------------------------------------------------------------
+# Not perturbations of the words but replacements of them: the episode (task, scene, goal) is
+# the nominal one, the instruction is another episode's or none. The evaluator reports the
+# *language gain* (nominal success minus control success on the same episodes); a policy that
+# does not read the words gains nothing.
+class ShuffledInstruction(PerturbationWrapper):
+    """With probability ``level`` per episode, the policy is told another episode's instruction
+    (the same task at another seed, which may name another goal); the goal stays this
+    episode's. ``info`` records the override and the original instruction."""
+
+    axis = "instruction_shuffled"
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Learn the task at ``seed``, draw another seed's instruction for it, then reset
+        ``seed`` with that instruction."""
+        obs, info = super().reset(seed=seed, options=options)
+        if self.rng.random() >= self.level:
+            return obs, info
+        other = int(self.rng.integers(2**31 - 1))
+        if seed is not None and other == seed:
+            other += 1
+        task_opts = {**(options or {}), "task": info[cv.INFO_TASK]}
+        task_opts.pop("instruction", None)
+        other_obs, _ = self.env.reset(seed=other, options=task_opts)
+        told = {**(options or {}), "instruction": other_obs[cv.OBS_INSTRUCTION]}
+        return self.env.reset(seed=seed, options=told)
+
+
+class BlankInstruction(_InstructionPerturbation):
+    """With probability ``level`` per episode, the instruction is empty: the policy acts on
+    what it sees alone."""
+
+    axis = "instruction_blank"
+
+    def rewrite(self, instruction: str) -> str:
+        """Nothing (or the instruction, with probability ``1 - level``)."""
+        return "" if self.rng.random() < self.level else instruction
