@@ -53,9 +53,9 @@ document.querySelectorAll('table.board').forEach(function(t){
 """
 
 
-def _fmt(v: float | None, pct: bool = False) -> str:
+def _fmt(v: float | None, pct: bool = False, missing: str = "not reported") -> str:
     if v is None:
-        return "not reported"
+        return missing
     return f"{v:.1%}" if pct else f"{v:.3f}"
 
 
@@ -74,9 +74,10 @@ def row_cells(entry: Entry, rank: int) -> list[tuple[str, str]]:
         (f"{_fmt(succ['rate'], True)} [{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "–",
          "" if succ["rate"] is None else f"{succ['rate']:.6f}"),
         (_fmt(s.get("safety_score")), _num(s.get("safety_score"))),
-        (_fmt(s.get("robustness")), _num(s.get("robustness"))),
+        # Robustness and generalisation are ratios to nominal success: undefined at 0.
+        (_fmt(s.get("robustness"), missing="undefined"), _num(s.get("robustness"))),
         (_fmt(s.get("calibration")), _num(s.get("calibration"))),
-        (_fmt(s.get("generalisation")), _num(s.get("generalisation"))),
+        (_fmt(s.get("generalisation"), missing="undefined"), _num(s.get("generalisation"))),
         ("not run" if gain is None else
          f"{gain['gain']:+.2f} [{gain['ci95'][0]:+.2f}, {gain['ci95'][1]:+.2f}]",
          "" if gain is None else f"{gain['gain']:.6f}"),
@@ -114,7 +115,7 @@ def _html_table(rows: Sequence[Entry], track: str) -> str:
             inner = html.escape(text)
             if i == 1:
                 inner = f'<a href="{html.escape(e.entry_id)}.html">{inner}</a>'
-            cls = ' class="na"' if text in ("not reported", "not run") else ""
+            cls = ' class="na"' if text in ("not reported", "not run", "undefined") else ""
             tds.append(f'<td data-v="{html.escape(value)}"{cls}>{inner}</td>')
         body.append("<tr>" + "".join(tds) + "</tr>")
     return (f'<table class="board" data-track="{track}"><thead><tr>{head}</tr></thead>'
