@@ -144,10 +144,12 @@ class Driver:
         return env_s, raw_s
 
 
+ENV_KWARGS: dict[str, Any] = {}  # robot and gait, from the command line
+
 # VmHWM, not ru_maxrss: Linux carries the parent's peak into a child's ru_maxrss across exec.
 _ONE_ENV_PROCESS = """
-import sys, numpy as np, vla_bench
-env = vla_bench.make(sys.argv[1])
+import json, sys, numpy as np, vla_bench
+env = vla_bench.make(sys.argv[1], **json.loads(sys.argv[2]))
 env.reset(seed=0)
 for _ in range(20):
     env.step(np.zeros(env.action_space.shape, np.float32))
@@ -158,8 +160,8 @@ print(int(hwm.split()[1]) / 1024)
 
 def one_env_process_peak_mb(env_id: str) -> float | None:
     """Peak RSS of a fresh process that imports vla_bench, makes one env and steps it."""
-    proc = subprocess.run([sys.executable, "-c", _ONE_ENV_PROCESS, env_id], capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", _ONE_ENV_PROCESS, env_id,
+                           json.dumps(ENV_KWARGS)], capture_output=True, text=True, timeout=300)
     try:
         return float(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -171,14 +173,14 @@ def measure_main(env_id: str, steps: int, policy: str, resets: int) -> dict[str,
     out: dict[str, Any] = {}
     rss0 = rss_mb()
     t0 = time.perf_counter()
-    env = vla_bench.make(env_id)
+    env = vla_bench.make(env_id, **ENV_KWARGS)
     out["make_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     env.reset(seed=0)  # the first reset creates the GL context
     out["first_reset_s"] = time.perf_counter() - t0
     out["env_rss_delta_mb"] = rss_mb() - rss0  # includes one-off imports and mesh caches
     rss1 = rss_mb()
-    second = vla_bench.make(env_id)
+    second = vla_bench.make(env_id, **ENV_KWARGS)
     second.reset(seed=0)
     out["second_env_rss_delta_mb"] = rss_mb() - rss1
     second.close()
@@ -209,7 +211,7 @@ def measure_main(env_id: str, steps: int, policy: str, resets: int) -> dict[str,
     out["resets_timed"] = resets
     env.close()
 
-    blind = vla_bench.make(env_id, cameras=())  # state + language only: the physics-bound rate
+    blind = vla_bench.make(env_id, cameras=(), **ENV_KWARGS)  # state + language only: the physics-bound rate
     driver = Driver(blind, policy)
     driver.run(10)
     out["no_camera_steps_per_s"] = steps / driver.run(steps)[0]
@@ -222,7 +224,7 @@ def measure_every_task(steps: int, policy: str) -> list[tuple[str, float | None,
     rows: list[tuple[str, float | None, str]] = []
     for entry in vla_bench.TASKS:
         try:
-            env = vla_bench.make(entry.env_id)
+            env = vla_bench.make(entry.env_id, **ENV_KWARGS)
             driver = Driver(env, policy)
             driver.run(5)
             rows.append((entry.env_id, steps / driver.run(steps)[0], ""))
@@ -241,8 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resets", type=int, default=30, help="timed resets (≥ 20)")
     parser.add_argument("--task-steps", type=int, default=None,
                         help="timed steps per task id in 5 (default steps/3); 0 skips 5")
+    parser.add_argument("--robot", default="g1", help="robot (default g1, the 29-DoF G1)")
+    parser.add_argument("--no-gait", action="store_true", help="legs still (gait=False)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    ENV_KWARGS.update(robot=args.robot, gait=not args.no_gait)
     if args.env not in vla_bench.env_ids():
         raise vla_bench.UnknownNameError("environment id", args.env, vla_bench.env_ids())
 
@@ -251,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
           f"python {platform.python_version()}, {os.cpu_count()} CPUs, MUJOCO_GL={backend}, "
           f"{platform.processor() or platform.machine()}")
     print(f"env {args.env}, default observation ({' + '.join(cv.DEFAULT_CAMERAS)} RGB-D "
-          f"{cv.DEFAULT_IMAGE_SIZE[0]}x{cv.DEFAULT_IMAGE_SIZE[1]}, G1, ee_delta), "
+          f"{cv.DEFAULT_IMAGE_SIZE[0]}x{cv.DEFAULT_IMAGE_SIZE[1]}, robot {args.robot}, ee_delta, "
+          f"gait {'off' if args.no_gait else 'on'}), "
           f"{args.policy} actions\n")
     res = measure_main(args.env, args.steps, args.policy, args.resets)
     task_steps = args.task_steps if args.task_steps is not None else max(args.steps // 3, 10)

@@ -67,7 +67,8 @@ def robot_params() -> list:
 
     params = []
     for name in sorted(ROBOTS):
-        missing = name in assets.DOWNLOADED_ROBOTS and not is_complete(name)
+        asset = ROBOTS[name].asset
+        missing = asset in assets.DOWNLOADED_ROBOTS and not is_complete(asset)
         marks = [pytest.mark.skip(reason=f"robot {name!r} is not fetched: run "
                                   "`python -m vla_bench.robots.fetch`")] if missing else []
         params.append(pytest.param(name, marks=marks))

@@ -36,3 +36,17 @@ def test_serving_latency_script_runs(tmp_path: Path) -> None:
         rt = res["round_trip"][keys]
         assert 0 < rt["median_ms"] <= rt["p95_ms"] and rt["obs_bytes"] > 100_000
     assert res["eval_episodes_per_min"]["through_server"] > 0
+
+
+def test_gait_slip_script_runs(tmp_path: Path) -> None:
+    out = tmp_path / "gait.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gait_slip.py"), "--robots", "g1",
+         "--seconds", "1.5", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(out.read_text())
+    assert len(rows) == 8 and all(r["robot"] == "g1" for r in rows)
+    for r in rows:
+        assert r["stances"] >= 2 and 0 <= r["median_cm"] <= r["max_cm"]
+        assert r["fastest_joint_rad_s"] > 0.5, "the legs move while walking"

@@ -91,7 +91,7 @@ def test_misspelt_kwarg_suggests() -> None:
     ({"control_mode": "ee_delt"}, UnknownNameError, r"Did you mean 'ee_delta'"),
     ({"control_mode": "torque"}, UnknownNameError, r"control_mode.*ee_delta"),
     ({"robot": "g2"}, UnknownNameError, r"robot 'g2'.*Did you mean .*'g1'"),
-    ({"robot": "atlas"}, UnknownNameError, r"Valid robots: g1, g1_29, h1"),
+    ({"robot": "atlas"}, UnknownNameError, r"Valid robots: g1, g1_23, h1"),
     ({"task": "PlaceApple"}, UnknownNameError, r"Did you mean 'PlaceAppleInBasket'"),
     ({"task": "WalkToTree"}, UnknownNameError, r"task 'WalkToTree'"),
     ({"cameras": ("hed",)}, UnknownNameError, r"Did you mean 'head'"),

@@ -16,6 +16,7 @@ from vla_bench.control.gait import (
     CLEARANCE,
     SOLE_CONTACT_HEIGHT,
     FootProbe,
+    find_legs,
     lowest_point,
     record_feet,
     stance_slip,
@@ -27,7 +28,7 @@ ENV_ID = "VLA-Outdoor-WalkToTree-v1"
 WALK_S, STOP_S = 3.0, 2.0
 FORWARD = 0.5  # action: half the top speed, 0.3 m/s
 SETTLED_S = 1.0  # slip and bob are judged once the start-up step is over
-ROBOTS = [p for p in robot_params() if p.values[0] in ("g1", "h1", "g1_29")]
+ROBOTS = [p for p in robot_params() if p.values[0] in ("g1", "h1", "g1_23")]
 
 
 @dataclass
@@ -139,19 +140,21 @@ def test_legs_still_without_command() -> None:
         env.close()
 
 
-def test_standing_height_puts_soles_on_the_ground() -> None:
-    env = vla_bench.make(ENV_ID, cameras=(), control_mode="base_only")
+@pytest.mark.parametrize("mode", ["ee_delta", "joint_pos"])
+def test_standing_height_puts_soles_on_the_ground(mode: str) -> None:
+    """The env stands the robot on its soles (not on the feet's bounding spheres, which put
+    them centimetres above the floor), carried or free."""
+    env = vla_bench.make(ENV_ID, cameras=(), control_mode=mode)
     try:
         e = env.unwrapped
-        c = Controller(e.model, e.handles, "base_only", e.layout.ground_height, e.base_height,
-                       gait=True)
-        d = mujoco.MjData(e.model)
-        d.qpos[e.handles.qpos_adr] = e.handles.home_qpos
-        d.qpos[e.handles.base_qpos_adr[2]] = c.gait.base_height
-        mujoco.mj_kinematics(e.model, d)
-        sole = min(lowest_point(e.model, d, g) for leg in c.gait.legs for g in leg.sole_geoms)
-        assert sole == pytest.approx(CLEARANCE, abs=1e-9)
-        assert c.gait.base_height < e.base_height, "the bounding-sphere estimate stands higher"
+        env.reset(seed=0)
+        legs = find_legs(e.model, e.handles)
+        sole = min(lowest_point(e.model, e.data, g) for leg in legs for g in leg.sole_geoms)
+        ground = e.layout.ground_height(*e.data.qpos[e.handles.base_qpos_adr[:2]])
+        # Carried: placed CLEARANCE up; free: resting on the soft contacts (a few mm in).
+        assert sole - ground == pytest.approx(CLEARANCE, abs=0.003 if mode == "ee_delta" else 0.01)
+        if mode == "ee_delta":
+            assert e.base_height == pytest.approx(e.controller.gait.base_height)
     finally:
         env.close()
 
@@ -187,7 +190,8 @@ def test_record_feet_reports_slip() -> None:
         xy, sole = record_feet(e.model, e.data, lambda: c.apply(command, e.data), probe, 40)
         assert xy.shape == (40 * SUBSTEPS, 2, 2) and sole.shape == (40 * SUBSTEPS, 2)
         slips = stance_slip(xy, sole)
-        assert all(len(s) >= 2 for s in slips) and max(max(s) for s in slips) < 0.02
+        # From standing: the start-up steps slip a little more than steady walking (< 2 cm).
+        assert all(len(s) >= 2 for s in slips) and max(max(s) for s in slips) < 0.03
     finally:
         env.close()
 

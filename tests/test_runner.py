@@ -788,3 +788,28 @@ def test_record_log_drop_rewrites_without_the_dropped(tmp_path):
     assert not (tmp_path / "episodes.jsonl.tmp").exists()
     with RecordLog(path) as log:
         assert log.drop(set()) == 0 and len(log.records) == 3
+
+
+@pytest.mark.slow
+def test_ray_backend_on_a_two_node_cluster(tmp_path):
+    """Two Ray nodes started as separate raylet processes (``ray.cluster_utils.Cluster``, as
+    ``ray start --head`` + ``ray start --address`` would on two machines): the head offers no
+    CPU, each worker node one, so the two episode workers run on different nodes; records equal
+    the serial run's."""
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})
+    try:
+        nodes = [cluster.add_node(num_cpus=1) for _ in range(2)]
+        cluster.wait_for_nodes()
+        kw = dict(tasks=[NAV, TREE], episodes_per_task=2, max_steps=15)
+        a = _run("random", tmp_path / "serial", **kw)
+        b = _run("random", tmp_path / "ray", backend="ray", workers=2,
+                 ray_address=cluster.address, **kw)
+        alive = [n for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU", 0) >= 1]
+        assert len(alive) == len(nodes) == 2
+        assert _stripped(a.records) == _stripped(b.records)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()

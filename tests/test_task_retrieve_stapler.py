@@ -1,5 +1,5 @@
-"""RetrieveStapler: the drawers hold their items shut; only the named item, held and lifted out
-of the named drawer, succeeds."""
+"""RetrieveStapler: the drawers hang at a desk's height and hold their items shut; only the named
+item, held and lifted out of the named drawer, succeeds; the expert bends at the waist to it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 from helpers import make_env
 
-from vla_bench.domains.office.retrieve_stapler import ITEMS, KINDS, LEVELS, item
+from vla_bench.domains.office.layout import DESK_TOP
+from vla_bench.domains.office.retrieve_stapler import (
+    ITEMS,
+    KINDS,
+    LEVELS,
+    UNDER_TOP,
+    UNIT,
+    UNIT_HALF,
+    WALL,
+    drawer,
+    item,
+)
 
 ENV_ID = "VLA-Office-RetrieveStapler-v1"
 
@@ -73,3 +84,44 @@ def test_taking_another_item_fails(env, same_kind: bool) -> None:
     ev = task.evaluate(sim)
     assert ev.failure and not ev.success
     assert f"{kind.replace('_', ' ')} from the {level} drawer" in ev.failure_reason
+
+
+def test_drawers_hang_under_the_desk_top_at_desk_height(env) -> None:
+    """A desk pedestal: the unit's top under the desk top, the drawers' floors well below it
+    (top drawer just under it, the bottom one 10 cm lower), not raised onto the desk."""
+    for seed in range(3):
+        env.reset(seed=seed)
+        sim = env.unwrapped.sim
+        assert sim.body_pos(UNIT)[2] + 2 * UNIT_HALF[2] <= UNDER_TOP
+        floors = {lv: sim.body_pos(drawer(lv))[2] for lv in LEVELS}
+        assert 0.58 <= floors["top"] <= DESK_TOP - 0.1
+        assert 0.48 <= floors["bottom"] <= floors["top"] - 0.08
+        for name in ITEMS:  # every item lies inside its drawer, below the desk top
+            level = name.rsplit("_", 1)[1]
+            assert floors[level] < sim.body_pos(name)[2] < floors[level] + WALL + 0.05
+
+
+def _goal_level(env, seed: int) -> str:
+    """The drawer the instruction names in episode ``seed``."""
+    env.reset(seed=seed)
+    return env.unwrapped.task.level
+
+
+def test_expert_bends_at_the_waist_to_the_bottom_drawer(env) -> None:
+    """The default robot's hand reaches the bottom drawer only by bending at the waist."""
+    seed = next(s for s in range(40) if _goal_level(env, s) == "bottom")
+    env.reset(seed=seed)
+    u = env.unwrapped
+    sim = u.sim
+    pitch = u.handles.qpos_adr[list(u.handles.model.body_joints).index(
+        next(j for j in u.handles.model.waist if "pitch" in j))]
+    low, bend, info = np.inf, 0.0, {}
+    for _ in range(u.task.max_episode_steps):
+        _, _, term, trunc, info = env.step(u.expert_action())
+        low = min(low, float(sim.tcp("right")[2]))
+        bend = max(bend, float(sim.data.qpos[pitch]))
+        if term or trunc or info["is_success"]:
+            break
+    assert info["is_success"]
+    assert low < 0.6  # the pinch of the bottom item (and tab) ...
+    assert bend > 0.3  # ... with the torso bent forward

@@ -173,3 +173,14 @@ def test_goal_pixels_are_the_goal_mask_of_the_segmentation():
         assert "counter_top" in names
     finally:
         env.close()
+
+
+def test_check_without_blind_runs_has_no_blind_figure() -> None:
+    """``vla-bench check --no-blind`` reports no blind figure instead of failing on it."""
+    from vla_bench.checking import TaskCheck
+
+    c = TaskCheck("VLA-Office-GoToPrinter-v1", [0, 1], {"expert": [(True, 9), (False, 9)]},
+                  alternatives=[4, 4])
+    assert c.blind_per_seed() == [] and c.rate("blind") is None and c.rate("expert") == 0.5
+    c.results["blind"] = [(False, 3), (True, 3)]
+    assert c.blind_per_seed() == [0.25, 0.75] and c.rate("blind") == 0.5

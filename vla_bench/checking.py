@@ -51,8 +51,11 @@ class TaskCheck:
         return None if not runs else float(np.mean([s for s, _ in runs]))
 
     def blind_per_seed(self) -> list[float]:
-        """Per seed, the uniform draw's expected success ``(expert + (k - 1) wrong) / k``."""
+        """Per seed, the uniform draw's expected success ``(expert + (k - 1) wrong) / k``
+        (empty when the blind episodes were not run)."""
         wrong, expert = self.results.get("blind", []), self.results.get("expert", [])
+        if not wrong:
+            return []
         return [(float(e) + (k - 1) * float(w)) / k
                 for (e, _), (w, _), k in zip(expert, wrong, self.alternatives, strict=True)]
 

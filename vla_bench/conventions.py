@@ -38,6 +38,9 @@ DEFAULT_IMAGE_SIZE: Final = (224, 224)  # (height, width), the seeds' size
 # table) fills ``rgb``/``depth``; "front" (same mounting, 15° down: the room ahead) fills
 # ``rgb_front``/``depth_front``.
 DEFAULT_CAMERAS: Final = ("head", "front")
+# The robot every task is evaluated with by default (protocol manifests name it): Unitree's
+# 29-DoF G1.
+DEFAULT_ROBOT: Final = "g1"
 QUAT_ORDER: Final = "wxyz"
 
 

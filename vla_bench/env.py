@@ -50,7 +50,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         domain: ``kitchen``, ``workshop``, ``office`` or ``outdoor``.
         tasks: task names this env samples from (set by the registered id).
         task: pin one of ``tasks`` for every episode (else sampled per episode).
-        robot: ``"g1"`` (default) or ``"h1"``.
+        robot: ``"g1"`` (default: Unitree's 29-DoF G1), ``"g1_23"`` (its 23-DoF variant) or
+            ``"h1"``.
         control_mode: ``"ee_delta"`` (default), ``"joint_pos"`` (free-floating whole body) or
             ``"base_only"``.
         cameras: camera names; the first fills ``rgb``/``depth``, others add
@@ -69,6 +70,9 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
             held-out object colours/kinds, ``"unseen_phrasings"`` the held-out templates (same
             as ``phrasing="test"``), ``"unseen_layouts"`` held-out fixture arrangements;
             ``"cross_domain"`` runs like ``"test_seen"`` (the protocol decides the domains).
+        gait: in ``ee_delta`` and ``base_only`` the legs step with the commanded base velocity
+            (kinematic animation on the carried pelvis: :mod:`vla_bench.control.gait`); ``False``
+            holds them in the standing pose while the base glides.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": cv.CONTROL_HZ}
@@ -78,7 +82,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         domain: str,
         tasks: Sequence[str],
         task: str | None = None,
-        robot: str = "g1",
+        robot: str = cv.DEFAULT_ROBOT,
         control_mode: str = "ee_delta",
         cameras: Sequence[str] = cv.DEFAULT_CAMERAS,
         image_size: Sequence[int] = cv.DEFAULT_IMAGE_SIZE,
@@ -88,12 +92,14 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         mesh_keep: float = 0.1,
         randomize: dict[str, float] | None = None,
         split: str = "train",
+        gait: bool = True,
         **unknown: Any,
     ) -> None:
         _reject_unknown(unknown)
         self._check_args(control_mode, cameras, image_size, phrasing, render_mode, mesh_keep,
                          split)
         self.split = split
+        self.gait = bool(gait)
         self.domain, self.control_mode = domain, control_mode
         self.phrasing = "test" if split == "unseen_phrasings" else phrasing
         self.render_mode = render_mode
@@ -158,7 +164,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         # The ledger inside holds the compiled model: every reset restores it in one go.
         self._sim = Sim(self.model, self.data, self.handles, self.layout.ground_height)
         self.controller = Controller(self.model, self.handles, control_mode,
-                                     self.layout.ground_height, self.base_height)
+                                     self.layout.ground_height, self.base_height, gait=self.gait)
         ground = np.array([g for g in range(self.model.ngeom)
                            if self.model.geom_contype[g] == cv.CONTACT_GROUND])
         self.safety = SafetyMonitor(self.model, self.handles, ground)
@@ -260,16 +266,11 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         return mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, full)
 
     def _standing_offset(self) -> float:
-        """Base height at which the feet just touch flat ground at z = 0 in the home pose."""
-        d = mujoco.MjData(self.model)
-        d.qpos[self.handles.qpos_adr] = self.handles.home_qpos
-        mujoco.mj_kinematics(self.model, d)
-        feet = self.handles.foot_geom_ids
-        lowest = min(d.geom_xpos[g][2] - self.model.geom_rbound[g] for g in feet)
-        root_z = d.qpos[self.handles.base_qpos_adr[2]]
-        offset = root_z - lowest + 0.002
-        self.handles.standing_height = float(d.xpos[self.handles.pelvis_body][2] - lowest)
-        return float(offset)
+        """Base height at which the soles just touch flat ground at z = 0 in the home pose."""
+        from vla_bench.control.gait import standing_base_height
+
+        offset, self.handles.standing_height = standing_base_height(self.model, self.handles)
+        return offset
 
     def _state_layout(self) -> tuple[str, ...]:
         joints = self.robot_model.body_joints

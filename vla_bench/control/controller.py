@@ -3,9 +3,10 @@
 ``ee_delta`` (default)
     base velocity ``(vx, vy, wz)`` in the robot frame + per arm an end-effector delta pose
     ``(dx, dy, dz, droll, dpitch, dyaw)`` in the robot frame + gripper (``+1`` close).
-    IK turns the end-effector targets into arm joint targets; legs hold the standing pose and
-    the base controller carries the pelvis (x/y/yaw velocity servos, height servo on the
-    ground), so the robot stays upright. Documented simplification: no walking gait.
+    IK (:mod:`vla_bench.control.ik`) turns the end-effector targets into arm and waist joint
+    targets: all of each arm's joints, and the waist where an arm alone falls short. The base
+    controller carries the pelvis (x/y/yaw velocity servos, height servo on the ground), so the
+    robot stays upright, and the legs walk (below).
 ``joint_pos``
     absolute position targets for every actuated body joint, mapped from ``[-1, 1]`` to the
     joint range (``q = lo + (a + 1) / 2 · (hi − lo)``), + both grippers. The pelvis is free
@@ -14,10 +15,13 @@
 ``base_only``
     ``(vx, vy, wz)``; arms hold home, grippers open. For navigation.
 
-Walking (opt-in, ``Controller(..., gait=True)``): in ``ee_delta`` and ``base_only`` the legs
-play a kinematic gait driven by the commanded base velocity instead of holding home, and the
-pelvis bobs with it (:mod:`vla_bench.control.gait`). The pelvis is still carried; the gait's
-standing height (measured from the soles) replaces ``base_height``.
+Walking (default; ``Controller(..., gait=False)`` or ``make(..., gait=False)`` turns it off):
+in ``ee_delta`` and ``base_only`` the legs play a kinematic gait driven by the base velocity,
+and the pelvis bobs with it (:mod:`vla_bench.control.gait`). The pelvis is still carried: this
+is animation, not balance. Its real-robot counterpart is Unitree's locomotion controller, which
+takes the same ``(vx, vy, wz)``. While walking, the base velocity follows the command at most
+at :attr:`~vla_bench.control.gait.GaitParams.accel`. Without the gait the legs hold home and the
+base glides, following the command at once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 
 from vla_bench.control.gait import Gait
 from vla_bench.control.ik import ArmChain, ArmsIK
+from vla_bench.conventions import CONTROL_DT
 from vla_bench.errors import ConfigError
 from vla_bench.geometry import yaw_matrix
 from vla_bench.robots.adapter import SIDES, RobotHandles
@@ -36,6 +41,8 @@ from vla_bench.robots.adapter import SIDES, RobotHandles
 BASE_SCALE = np.array([0.6, 0.3, 1.0])  # m/s, m/s, rad/s at |a| = 1
 EE_POS_SCALE = 0.02  # m per control step at |a| = 1
 EE_ROT_SCALE = 0.08  # rad per control step at |a| = 1
+ROT_WEIGHT_5DOF = 0.08  # m per rad: IK orientation weight, arms that cannot reach every pose
+ROT_WEIGHT_7DOF = 0.25  # ... and arms with six joints or more
 _WINDUP = 0.05  # m: targets never run further than this ahead of the measured pose
 _EE_DIMS = ("dx", "dy", "dz", "droll", "dpitch", "dyaw")
 
@@ -75,7 +82,7 @@ class Controller:
         ground_height: Callable[[float, float], float],
         base_height: float,
         *,
-        gait: bool = False,
+        gait: bool = True,
     ) -> None:
         self.model, self.h, self.mode = model, handles, mode
         self.layout = action_layout(mode, handles)
@@ -83,17 +90,25 @@ class Controller:
             raise ConfigError(f"control_mode {mode!r} needs the carried base, not a free pelvis")
         self.ground_height = ground_height
         self.base_height = base_height  # base_z joint value on flat ground at z = 0
+        n_legs, n_waist = len(handles.model.legs), len(handles.model.waist)
+        self._waist = slice(n_legs, n_legs + n_waist)
         self.ik = ArmsIK(model, [
             ArmChain(handles.tcp_sites[side], handles.qpos_adr[handles.arm_slices[side]],
                      handles.joint_range[handles.arm_slices[side]])
             for side in SIDES
-        ])
-        # Walking legs (carried modes only); its sole-based standing height is the right one
-        # for feet on the ground, so it replaces the one given.
+        ], waist=ArmChain(-1, handles.qpos_adr[self._waist], handles.joint_range[self._waist]),
+            waist_home=handles.home_qpos[self._waist],
+            # A 7-DoF arm can hold the wrist's orientation as well as its position.
+            rot_weight=ROT_WEIGHT_7DOF if min(len(a.joints) for a in handles.model.arms.values())
+            >= 6 else ROT_WEIGHT_5DOF)
+        # Walking legs (carried modes only); its standing height is measured from the soles,
+        # like the env's, and replaces the one given.
         self.gait = Gait(model, handles, ground_height) if gait and mode != "joint_pos" else None
         if self.gait is not None:
             self.base_height = self.gait.base_height
         self.base_target = np.zeros(3)
+        self.base_vel = np.zeros(3)  # velocity command followed in the last step
+        self.base_command = np.zeros(3)  # ... and the one the action asked for
         self.ee_pos: dict[str, np.ndarray] = {}
         self.ee_rot: dict[str, np.ndarray] = {}
 
@@ -119,13 +134,16 @@ class Controller:
             self.hold(data)
             return
         if self.gait is not None:
-            # Stand at the gait's standing height before anything is measured: the env may
-            # have placed the base higher (its estimate uses the feet's bounding spheres), and
-            # planted feet need the ground.
+            # Planted feet need the ground: stand at the sole-measured height before anything
+            # is measured, wherever the caller put the base.
             x, y, _ = self.base_pose(data)
             data.qpos[self.h.base_qpos_adr[2]] = self.ground_height(x, y) + self.base_height
+            # Cameras and lights must follow the base too (mj_camlight), or the reset
+            # observation is rendered from the old pose; nothing else of the state changes.
             mujoco.mj_kinematics(self.model, data)
+            mujoco.mj_camlight(self.model, data)
         self.base_target = self.base_pose(data)
+        self.base_vel = np.zeros(3)
         for side in SIDES:
             self.ee_pos[side], self.ee_rot[side] = self.tcp_in_robot_frame(data, side)
         self.hold(data)
@@ -155,16 +173,16 @@ class Controller:
             for i, side in enumerate(SIDES):
                 data.ctrl[h.gripper_actuators[side]] = stroke * (1.0 - action[n + i]) / 2
             return
-        self._apply_base(action[:3], data)
+        vel = self._apply_base(action[:3], data)
         if self.mode == "base_only":
             data.ctrl[h.actuator_ids] = h.home_qpos
             for side in SIDES:
                 data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke
-            self._apply_gait(action[:3], data)
+            self._apply_gait(vel, data)
             return
-        legs_waist = slice(0, len(h.model.legs) + len(h.model.waist))
-        data.ctrl[h.actuator_ids[legs_waist]] = h.home_qpos[legs_waist]
-        self._apply_gait(action[:3], data)
+        legs = slice(0, len(h.model.legs))
+        data.ctrl[h.actuator_ids[legs]] = h.home_qpos[legs]
+        self._apply_gait(vel, data)
         x, y, yaw = self.base_pose(data)
         world = yaw_matrix(yaw)
         targets = []
@@ -173,14 +191,20 @@ class Controller:
             pos, rot = self._arm_target(side, a[:6], data)
             targets.append((world @ pos + np.array([x, y, 0.0]), world @ rot))
             data.ctrl[h.gripper_actuators[side]] = h.model.gripper_stroke * (1.0 - a[6]) / 2
-        for side, q in zip(SIDES, self.ik.solve(data.qpos, targets)):
+        arms, waist = self.ik.solve(data.qpos, targets)
+        for side, q in zip(SIDES, arms, strict=True):
             data.ctrl[h.actuator_ids[h.arm_slices[side]]] = q
+        data.ctrl[h.actuator_ids[self._waist]] = waist
 
-    def _apply_base(self, a: np.ndarray, data: mujoco.MjData) -> None:
-        from vla_bench.conventions import CONTROL_DT
-
+    def _apply_base(self, a: np.ndarray, data: mujoco.MjData) -> np.ndarray:
+        """Base servo commands; returns the velocity command ``(vx, vy, wz)`` it follows."""
         h = self.h
-        vel = a * BASE_SCALE
+        vel = self.base_command = a * BASE_SCALE
+        if self.gait is not None:
+            # A walking robot speeds up over its first steps (GaitParams.accel).
+            step = np.asarray(self.gait.p.accel) * CONTROL_DT
+            vel = self.base_vel + np.clip(vel - self.base_vel, -step, step)
+        self.base_vel = vel
         x, y, yaw = self.base_pose(data)
         rot = yaw_matrix(yaw)[:2, :2]
         v_world = rot @ vel[:2]
@@ -196,13 +220,14 @@ class Controller:
         data.ctrl[h.base_actuators[1]] = v_world[1] + 4.0 * err[1]
         data.ctrl[h.base_actuators[3]] = vel[2] + 4.0 * err[2]
         data.ctrl[h.base_actuators[2]] = self.ground_height(x, y) + self.base_height
+        return vel
 
-    def _apply_gait(self, a: np.ndarray, data: mujoco.MjData) -> None:
+    def _apply_gait(self, vel: np.ndarray, data: mujoco.MjData) -> None:
         """Leg targets from the gait, and its pelvis bob on the height servo (if walking)."""
         if self.gait is None:
             return
         h = self.h
-        legs, bob = self.gait.step(data, a * BASE_SCALE, self.base_target)
+        legs, bob = self.gait.step(data, vel, self.base_target, self.base_command)
         data.ctrl[h.actuator_ids[: len(h.model.legs)]] = legs
         data.ctrl[h.base_actuators[2]] += bob
 

@@ -54,7 +54,7 @@ from vla_bench.conventions import CONTROL_DT
 from vla_bench.geometry import from_robot_frame, to_robot_frame, wrap, yaw_matrix
 from vla_bench.robots.adapter import RobotHandles
 
-CLEARANCE = 0.002  # m: soles stand this far above the ground (as VLAEnv._standing_offset does)
+CLEARANCE = 0.002  # m: soles stand this far above the ground
 SOLE_CONTACT_HEIGHT = 0.01  # m: a sole this close to the ground counts as in contact (slip metric)
 
 
@@ -65,7 +65,7 @@ class GaitParams:
     period: float = 0.55  # one step (half a stride): touchdown to the other foot's touchdown
     min_period: float = 0.3  # steps shorten down to this so a stance foot stays within reach
     settle_period: float = 0.4  # steps at a zero command (bringing the feet home) are quicker
-    reach: float = 0.33  # × leg length: farthest a stance foot goes from its nominal place
+    reach: float = 0.28  # × leg length: farthest a stance foot goes from its nominal place
     side_reach: float = 0.5  # × reach, sideways (hip roll ranges are narrow, feet collide)
     double_support: float = 0.05  # both feet down at the start of every step
     lift: float = 0.05  # swing-foot clearance at mid-swing
@@ -88,8 +88,24 @@ class GaitParams:
     # jumps every control step (a random policy) must not throw the feet around; a steady one
     # is followed after a short first step or two.
     smoothing: float = 0.25
+    # The base speeds up and slows down at most this fast while walking (m/s², m/s², rad/s²;
+    # the controller enforces it): planted feet cannot follow a pelvis that jumps to full
+    # speed in one control step, and neither can a real robot's.
+    accel: tuple[float, float, float] = (1.5, 1.5, 4.0)
     standing_tolerance: float = 0.01  # m: a foot this close to its nominal place is home
     min_width: float = 0.7  # feet never land closer sideways than this × their nominal spacing
+
+
+def _ramp_mean(v0: np.ndarray, v1: np.ndarray, accel: np.ndarray, span: float) -> np.ndarray:
+    """Mean velocity over ``span`` seconds of a velocity going from ``v0`` to ``v1`` at
+    ``accel`` (per component), then holding ``v1``."""
+    if span <= 0:
+        return v0.copy()
+    ramp = np.abs(v1 - v0) / accel  # time to reach v1
+    within = np.minimum(ramp, span)
+    # Over the ramp the velocity is linear from v0; its end value at `within` ...
+    end = v0 + (v1 - v0) * np.divide(within, ramp, out=np.ones_like(ramp), where=ramp > 0)
+    return ((v0 + end) / 2 * within + v1 * (span - within)) / span
 
 
 def _smoothstep5(u: float) -> float:
@@ -159,6 +175,25 @@ def find_legs(model: mujoco.MjModel, handles: RobotHandles) -> list[Leg]:
     side = [float(d.xmat[base].reshape(3, 3)[:, 1] @ (d.xpos[leg.foot_body] - d.xpos[base]))
             for leg in legs]
     return legs if side[0] >= side[1] else legs[::-1]
+
+
+def _sole(model: mujoco.MjModel, data: mujoco.MjData, legs: list[Leg]) -> float:
+    return min(lowest_point(model, data, g) for leg in legs for g in leg.sole_geoms)
+
+
+def standing_base_height(model: mujoco.MjModel, handles: RobotHandles) -> tuple[float, float]:
+    """``(base z, pelvis height)`` of the robot standing in its home pose on flat ground at z = 0.
+
+    The base z is the value of the base's z coordinate (carried slide or free joint) that puts
+    the soles :data:`CLEARANCE` above the ground; the pelvis height is measured from the soles.
+    The soles are the feet's lowest collision points, from the geoms' shapes.
+    """
+    d = mujoco.MjData(model)
+    d.qpos[handles.qpos_adr] = handles.home_qpos
+    mujoco.mj_kinematics(model, d)
+    sole = _sole(model, d, find_legs(model, handles))
+    base_z = float(d.qpos[handles.base_qpos_adr[2]] - sole + CLEARANCE)
+    return base_z, float(d.xpos[handles.pelvis_body][2] - sole)
 
 
 def _below(model: mujoco.MjModel, body: int, ancestor: int) -> bool:
@@ -380,9 +415,8 @@ class Gait:
         d = mujoco.MjData(m)
         d.qpos[h.qpos_adr] = h.home_qpos
         mujoco.mj_kinematics(m, d)
-        sole = min(lowest_point(m, d, g) for leg in self.legs for g in leg.sole_geoms)
-        # base_z joint value that puts the soles CLEARANCE above flat ground at z = 0
-        self.base_height = float(d.qpos[h.base_qpos_adr[2]] - sole + CLEARANCE)
+        sole = _sole(m, d, self.legs)
+        self.base_height = standing_base_height(m, h)[0]
         # Foot body origin relative to the ground under it, and its pose in the base frame.
         self.foot_height = np.array([d.xpos[leg.foot_body][2] - sole for leg in self.legs])
         self.nominal = np.array([d.xpos[leg.foot_body][:2] for leg in self.legs])
@@ -403,7 +437,8 @@ class Gait:
         self.bob_prev = self.bob_cur = 0.0  # pelvis dip of the previous / current step
         self.crouch_prev = self.crouch_cur = 0.0  # and its crouch
         self.q = [q.copy() for q in self.home_q]
-        self.planned = np.zeros(3)  # the low-passed command that places the footsteps
+        self.planned = np.zeros(3)  # the low-passed target velocity that places the footsteps
+        self.vel = np.zeros(3)  # the base's velocity command this step
 
     def reset(self, data: mujoco.MjData) -> None:
         """Plant both feet at their nominal places under the base's current pose."""
@@ -432,25 +467,31 @@ class Gait:
         return True
 
     # -- per control step ----------------------------------------------------------------
-    def step(self, data: mujoco.MjData, command: np.ndarray, goal: np.ndarray
-             ) -> tuple[np.ndarray, float]:
+    def step(self, data: mujoco.MjData, command: np.ndarray, goal: np.ndarray,
+             target: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """Leg joint targets (``RobotModel.legs`` order) and the pelvis height offset.
 
-        ``command`` is ``(vx, vy, wz)`` in the robot frame (m/s, rad/s); ``goal`` is the base
-        controller's target pose ``(x, y, yaw)``, where the base is heading.
+        ``command`` is this step's base velocity ``(vx, vy, wz)`` in the robot frame (m/s,
+        rad/s) and ``target`` the velocity it is speeding up or slowing down to, at
+        :attr:`GaitParams.accel` (default: ``command``); ``goal`` is the base controller's
+        target pose ``(x, y, yaw)``, where the base is heading.
         """
         p = self.p
-        moving = bool(np.abs(command).max() > 1e-3)
-        self.planned += (command - self.planned) * CONTROL_DT / (p.smoothing + CONTROL_DT)
-        if not moving:
+        target = command if target is None else target
+        self.vel = np.asarray(command, float)
+        moving = bool(max(np.abs(command).max(), np.abs(target).max()) > 1e-3)
+        self.planned += (target - self.planned) * CONTROL_DT / (p.smoothing + CONTROL_DT)
+        if not np.abs(target).max() > 1e-3:
             self.planned[:] = 0.0  # a stop is planned at once: the feet head home
         if not self.walking:
             if moving or not self._at_nominal(goal):
-                self._start(command, goal)
+                self._start(target, goal)
         else:
             self.t += CONTROL_DT
             if self.t >= self.period - 1e-9:
-                self._touchdown(command, goal, moving)
+                # The step is timed for the faster of now and where the base is heading.
+                fast = np.where(np.abs(target) > np.abs(command), target, command)
+                self._touchdown(fast, goal, moving)
         if self.walking and self.t - p.double_support < p.freeze * self._swing_time:
             self._plan_landing(self.planned, goal)
         return self._targets(data), self._bob(self.t + p.lead_z)
@@ -492,8 +533,8 @@ class Gait:
             off = [np.hypot(*(self.anchors[i, :2] - self._nominal_pose(goal, i)[:2]))
                    for i in range(2)]
             self.swing = int(np.argmax(off)) if max(off) > 1e-9 else 0
-        # The first step is a short one: the pelvis has not crouched yet, and the carried base
-        # starts at full speed at once.
+        # The first step is a short one, timed for the speed the base is heading to: the pelvis
+        # has not crouched yet.
         self.period = self._step_period(command, goal, reach=0.5)
         self._plan_landing(self.planned, goal)
 
@@ -510,10 +551,12 @@ class Gait:
         self.period = self._step_period(command, goal)
 
     def _predict(self, goal: np.ndarray, command: np.ndarray, ahead: float) -> np.ndarray:
-        """Base pose ``ahead`` seconds on at the commanded velocity (midpoint rule for yaw)."""
-        yaw = goal[2] + command[2] * ahead
-        mid = goal[2] + command[2] * ahead / 2
-        xy = goal[:2] + yaw_matrix(mid)[:2, :2] @ command[:2] * ahead
+        """Base pose ``ahead`` seconds on, its velocity going from this step's to ``command``
+        at the acceleration limit (midpoint rule for yaw)."""
+        mean = _ramp_mean(self.vel, command, np.asarray(self.p.accel), ahead)
+        yaw = goal[2] + mean[2] * ahead
+        mid = goal[2] + mean[2] * ahead / 2
+        xy = goal[:2] + yaw_matrix(mid)[:2, :2] @ mean[:2] * ahead
         return np.array([xy[0], xy[1], yaw])
 
     def _plan_landing(self, command: np.ndarray, goal: np.ndarray) -> None:

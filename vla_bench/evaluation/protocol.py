@@ -122,6 +122,8 @@ def task_version(card: str) -> str:
 
 def task_manifest_data(entry: Any) -> dict[str, Any]:
     """The manifest dict of one registry entry."""
+    from vla_bench.robots import get_robot
+
     splits = {}
     for split in cv.SPLITS:
         if split == "cross_domain" and entry.domain not in HELD_OUT_DOMAINS:
@@ -131,6 +133,8 @@ def task_manifest_data(entry: Any) -> dict[str, Any]:
     return {
         "schema": MANIFEST_SCHEMA, "protocol_version": VERSION, "env_id": entry.env_id,
         "task": entry.name, "task_version": task_version(entry.load().card()),
+        # The robot is part of the test: results on another robot are not comparable.
+        "robot": {"name": cv.DEFAULT_ROBOT, "model": get_robot(cv.DEFAULT_ROBOT).description},
         "domain": entry.domain, "family": entry.family,
         "max_steps": int(entry.max_episode_steps), "splits": splits,
         "perturbations": {"split": PERTURBATION_SPLIT, "axes": _perturbation_set(entry.domain)},

@@ -160,6 +160,22 @@ class Reach(Phase):
 
 
 @dataclass
+class Approach(Reach):
+    """A :class:`Reach` whose integral correction is capped at ``max_offset``.
+
+    A slow final approach spends many steps within the integral's 6 cm window, and the
+    wound-up offset carries the hand ~2 cm past the target once the phase ends, shoving the
+    object (or drawer) ahead of the closing fingers. Capping it keeps the sag correction.
+    """
+
+    max_offset: float = 0.008
+
+    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
+        self._offset = np.clip(self._offset, -self.max_offset, self.max_offset)
+        return super().update(sim, ctrl)
+
+
+@dataclass
 class Grip(Phase):
     """Close (``+1``) or open (``-1``) a gripper and wait for the fingers to settle."""
 
@@ -180,7 +196,8 @@ class Grip(Phase):
 
 @dataclass
 class Retry(Phase):
-    """If ``check`` fails, open the gripper and jump back to the phase labelled ``to``.
+    """If ``check`` fails, open the gripper (unless ``release`` is off: e.g. re-seating a tool
+    still held) and jump back to the phase labelled ``to``.
 
     At most ``times`` jumps per episode: the budget is not refilled by :meth:`reset` (a
     retry that jumps back over itself would otherwise loop for ever).
@@ -190,6 +207,7 @@ class Retry(Phase):
     to: str
     side: str = "right"
     times: int = 2
+    release: bool = True
     max_steps: int = 1
     jump: str | None = None
     _used: int = 0
@@ -199,7 +217,7 @@ class Retry(Phase):
         if not self.check(sim) and self._used < self.times:
             self._used += 1
             self.jump = self.to
-            return Command(base=np.zeros(3), grip={self.side: -1.0}), True
+            return Command(base=np.zeros(3), grip={self.side: -1.0} if self.release else {}), True
         return Command(base=np.zeros(3)), True
 
 

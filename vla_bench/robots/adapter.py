@@ -20,6 +20,7 @@ from vla_bench.errors import ConfigError
 
 PREFIX = "robot/"
 SIDES = ("right", "left")
+CARRIED_LEG_KP = 1000.0  # N·m/rad: leg servo stiffness in the carried modes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,6 +222,10 @@ def build_robot_spec(
                 joint.actfrcrange = [-limit, limit]
             act = spec.add_actuator(name=name, target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT)
             kp = robot.kp[group]
+            if not floating and group == "legs":
+                # Carried: the legs bear no weight and only play the gait (control.gait);
+                # stiffer servos keep its planted feet planted at walking speed.
+                kp = max(kp, CARRIED_LEG_KP)
             # Legs: kv = kp / 25 (40 ms servo time constant) keeps a free-floating robot stable
             # under random targets; damping is integrated implicitly (implicitfast). Arms: a
             # lighter 20 ms constant so end-effector tracking stays crisp.

@@ -40,8 +40,10 @@ class KitchenLayout(Layout):
 
         counter = c.body(spec.worldbody, "counter", (COUNTER_X, 0, 0))
         hx, hy = COUNTER_HALF
-        c.box(counter, "counter_cabinet", (hx - 0.02, hy, COUNTER_TOP / 2 - 0.02),
-              (0.02, 0, COUNTER_TOP / 2 - 0.02), rgba=(0.45, 0.32, 0.22, 1))
+        # The top overhangs the cabinet by 4 cm at the front and at the back, so the row turned
+        # end for end (held-out layouts) leaves the robot the same room at the front.
+        c.box(counter, "counter_cabinet", (hx - 0.04, hy, COUNTER_TOP / 2 - 0.02),
+              (0.0, 0, COUNTER_TOP / 2 - 0.02), rgba=(0.45, 0.32, 0.22, 1))
         c.box(counter, "counter_top", (hx, hy, 0.02), (0, 0, COUNTER_TOP - 0.02),
               rgba=(0.85, 0.83, 0.78, 1))
         # Sink: a steel basin recessed into the top at +y (visual rim + collision floor).

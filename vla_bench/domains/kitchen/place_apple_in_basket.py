@@ -51,7 +51,7 @@ class PlaceAppleInBasket(Task):
 
     **Alternatives in the scene** — the five apples: same shape, told apart only by the
     colour word. Measured blind success (expert toward a uniformly drawn alternative, seeds
-    0–49): 0.20.
+    0–49): 0.19.
 
     **Version history** — v1 (2026-11): first release. v2 (2026-12): five apples in a row of
     slots (five alternatives, goal = the named colour); the robot starts further back, facing

@@ -57,12 +57,12 @@ class PourLiquid(Task):
     **Description** — An open bottle with 24 water particles (1.6 cm balls, 2.5 g each) stands
     on the kitchen counter next to four glasses of different colours. The robot must pick the
     bottle up, pour at least 60 % of the water into the glass whose colour the instruction
-    names, and bring the bottle back upright. The G1's 5-DoF arm has no wrist pitch, so the
-    pour is a *sideways* one: the bottle is pinched from the front (fingers closing left-right,
-    the bottle upright between the jaws) and tipped by rolling the forearm (elbow-roll joint,
-    ±120°) about the approach axis, which tilts the bottle's mouth to the robot's left; the
-    arm reaches ~120° of tilt, past the 90° at which particles resting on the bottle's floor
-    slide out. Particles collide with containers, counter and floor but not with each other
+    names, and bring the bottle back upright. The expert's pour is a *sideways* one: the bottle
+    is pinched from the front (fingers closing left-right, the bottle upright between the jaws)
+    and tipped by rolling the hand about the approach axis (the arm IK shares the roll between
+    the wrist-roll joint and the rest of the arm), which tilts the bottle's mouth to the robot's
+    left; the bottle reaches ~114° of tilt, past the 90° at which particles resting on the
+    bottle's floor slide out. Particles collide with containers, counter and floor but not with each other
     or the robot (cost: see :mod:`vla_bench.scene.liquid`); without particle–particle
     contacts the water leaves the bottle as one narrow stream, so a pour tends to land all or
     nothing in a glass.

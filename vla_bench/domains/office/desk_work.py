@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vla_bench.domains.office.layout import DESK_HALF
-from vla_bench.experts.base import Command, Controller, Grip, Navigate, Phase, Reach, grasp_rotation
+from vla_bench.experts.base import (
+    Approach,
+    Command,
+    Controller,
+    Grip,
+    Navigate,
+    Phase,
+    Reach,
+    grasp_rotation,
+)
 from vla_bench.experts.manipulation import in_front_of, pick_phases, stand_for
 from vla_bench.geometry import from_robot_frame
 from vla_bench.sim import Sim
@@ -62,22 +71,6 @@ def stand_facing_desk(point: Callable[[Sim], np.ndarray]) -> Callable[[Sim], np.
     def goal(sim: Sim) -> np.ndarray:
         return stand_for(point(sim), sim, work_yaw(sim), "right")
     return goal
-
-
-@dataclass
-class Approach(Reach):
-    """A :class:`Reach` whose integral correction is capped at ``max_offset``.
-
-    A slow final approach spends many steps within the integral's 6 cm window, and the
-    wound-up offset carries the hand ~2 cm past the target once the phase ends, shoving the
-    object (or drawer) ahead of the closing fingers. Capping it keeps the sag correction.
-    """
-
-    max_offset: float = 0.008
-
-    def update(self, sim: Sim, ctrl: Controller) -> tuple[Command, bool]:
-        self._offset = np.clip(self._offset, -self.max_offset, self.max_offset)
-        return super().update(sim, ctrl)
 
 
 @dataclass

@@ -187,7 +187,7 @@ class GuideVisitor(Task):
     told apart only by the place word. Zones of landmarks along one wall are
     1.8 m apart; in a corner two zone centres can be as close as ~1.2 m, where the
     nearest-centre rule decides. Measured blind success (expert toward a uniformly drawn
-    alternative, seeds 0–49): 0.27 (no wrong-goal run succeeded).
+    alternative, seeds 0–49): 0.26 (no wrong-goal run succeeded).
 
     **Version history** — v1 (2026-11): first release. v2 (2026-12): the destination is one
     of five alternatives (``goals()``); the robot starts facing the most landmarks (it used to

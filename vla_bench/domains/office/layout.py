@@ -318,7 +318,11 @@ def view_heading(xy: np.ndarray, points: np.ndarray, rng: np.random.Generator,
     the start heading says nothing about which of them the instruction names.
     """
     yaws = np.arange(n) * 2 * np.pi / n
-    counts = np.array([int(in_view(xy, y, points).sum()) for y in yaws])
+    rel = np.asarray(points, float) - np.asarray(xy, float)[:2]
+    bearing = np.arctan2(rel[:, 1], rel[:, 0])
+    # in_view for every heading at once (same arithmetic, so the same counts)
+    off = np.abs((bearing[None, :] - yaws[:, None] + np.pi) % (2 * np.pi) - np.pi)
+    counts = (off <= VIEW_HALF_FOV).sum(axis=1)
     best = np.flatnonzero(counts == counts.max())
     k = int(best[int(rng.integers(len(best)))])
     return float(yaws[k]), int(counts[k])

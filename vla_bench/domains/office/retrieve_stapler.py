@@ -1,4 +1,4 @@
-"""Office: pull open the named drawer of the desktop drawer unit and take the named item out."""
+"""Office: pull open the named drawer of the desk's pedestal and take the named item out."""
 
 from __future__ import annotations
 
@@ -10,16 +10,22 @@ import numpy as np
 
 from vla_bench.domains.office.desk_work import (
     EDGE_Y,
-    Approach,
     WalkHolding,
     desk_point,
     desk_yaw,
-    place_robot,
     stand_facing_desk,
     work_yaw,
 )
 from vla_bench.domains.office.layout import DESK_TOP, OfficeLayout
-from vla_bench.experts.base import Expert, Grip, Navigate, Reach, Retry, grasp_rotation
+from vla_bench.experts.base import (
+    Approach,
+    Expert,
+    Grip,
+    Navigate,
+    Reach,
+    Retry,
+    grasp_rotation,
+)
 from vla_bench.experts.manipulation import in_front_of, raised
 from vla_bench.experts.navigation import Hold
 from vla_bench.geometry import heading, yaw_quat
@@ -34,7 +40,7 @@ from vla_bench.task import Evaluation, Goal, Task
 UNIT = "drawer_unit"
 LEVELS = ("bottom", "top")  # the unit's two drawers, named by where they are
 UNIT_HALF = (0.25, 0.13, 0.10)  # outer half extents of the unit (x: width, y: depth, z)
-LEVEL_HEIGHT = 0.10  # each drawer's storey (the top drawer as low as the items allow)
+LEVEL_HEIGHT = 0.10  # each drawer's storey (as shallow as the items allow: the bottom one high)
 PLATE = 0.003  # half thickness of the shell plates
 FLOOR_Z = 2 * PLATE + 0.006  # storey-frame height of a drawer's floor top
 WALL = 0.02  # height of the drawer's walls and front lip above its floor
@@ -47,7 +53,22 @@ NEAR_END = -INNER[1] + 0.015  # drawer-frame y of the items' near ends
 GRASP_FROM_END = 0.035  # an item's origin (grasp point): this far from its near end
 GRASP_UP = 0.045  # ... and this high above its bottom
 LIFT_CLEAR = 0.04  # success: the item's bottom this far above its drawer's walls
+FALLEN_Z = 0.3  # an item whose grasp point is this low has dropped to the floor (or near it)
 HOLD_STEPS = 10
+# The unit hangs under the desk top (4 cm thick, see the office layout) like a desk's pedestal:
+# its top plate 1 mm below the top's underside, its front face SETBACK in from the desk edge.
+UNDER_TOP = DESK_TOP - 0.04
+UNIT_Z = UNDER_TOP - 2 * UNIT_HALF[2] - 0.001  # unit base: drawer floors at ~0.52 and ~0.62 m
+SETBACK = 0.01
+# Desk-frame x range of the unit's centre: its sides clear of the desk's leg (x = -0.56 ± 0.025)
+# on one side and of the desk's own drawer (from x = 0.054) on the other.
+UNIT_X = (-0.28, -0.205)
+# Level -> the gripper's downward pitch (rad) at the tab and at the item. The bottom drawer's tab
+# and items lie below what the hand reaches pointing level (~0.57 m with the waist bent to its
+# limit): tilted down 0.7 rad it gets to ~0.49 m. Tilted, the fingers come in over the drawer's
+# lip and down onto the item (level, at the top drawer, they caught the lip and shoved it shut).
+TAB_PITCH = {"bottom": 0.7, "top": 0.15}
+ITEM_PITCH = {"bottom": 0.7, "top": 0.4}
 # Kind -> grip command before the pinch: the fingers (4.5 cm stroke each, gap 9 cm at -1) open
 # about 1.5 cm wider than the item on each side, so they fit between the items of a drawer.
 OPEN_TO = {"stapler": -0.4, "tape_dispenser": -0.75, "hole_punch": -0.55}
@@ -80,8 +101,8 @@ ITEMS = tuple(item(k, lv) for lv in LEVELS for k in KINDS)
 
 
 def _drawer_unit(spec: mujoco.MjSpec) -> None:
-    """A desktop drawer unit (mocap, parked) with two drawers, one above the other, that slide
-    out along its local -y.
+    """A two-drawer pedestal (mocap, parked) that hangs under the desk top, its drawers one
+    above the other, sliding out along its local -y.
 
     Origin: centre of the unit's footprint on the desk; front face at local y = -UNIT_HALF[1].
     Each drawer is an open tray with 2 cm walls and a 2 cm front lip; a vertical pull tab stands
@@ -160,25 +181,41 @@ def _item(spec: mujoco.MjSpec, kind: str, level: str) -> None:
               collide=False, mass=0.0)
 
 
+def _place_robot(sim: Sim, rng: np.random.Generator, ux: float) -> None:
+    """Start pose: 0.75–0.95 m back from the desk edge, within 0.3 m of the pedestal's centre
+    along it, facing the desk ±0.3 rad (the pedestal sits near the desk's end: from the far
+    end, turned away, the head camera would not see it)."""
+    x = ux + rng.uniform(-0.3, 0.3)
+    y = EDGE_Y - rng.uniform(0.75, 0.95)
+    sim.set_robot_base(desk_point(sim, x, y, 0.0)[:2], work_yaw(sim) + rng.uniform(-0.3, 0.3))
+
+
 @register_task(domain="office", family="manipulation", max_episode_steps=500)
 class RetrieveStapler(Task):
     """Get the {item} from the {drawer} drawer.
 
-    **Description** — A drawer unit (50 cm wide, 20 cm tall) stands on the office desk at its
-    long side with two drawers, one above the other; both are closed and each holds the same
-    three office items side by side: a stapler, a tape dispenser and a hole punch. The
-    instruction names an item and a drawer ("get the tape dispenser from the top drawer"); the
-    robot must pull that drawer open (a pull tab stands out of its front lip) and take that
-    item out of it. The expert pinches the tab, walks back up to 23 cm pulling the drawer out,
-    lets go, steps sideways in front of the drawer and then in along the item's lane, pinches
-    the item from the front over the lip and lifts it 15 cm. (The desk's own
-    low drawer, under the top on the far side, stays closed and empty.)
+    **Description** — A two-drawer pedestal (50 cm wide, 20 cm tall) hangs under the top of
+    the office desk (0.75 m) at its long side, its front 1 cm in from the edge, like an office
+    desk's drawers: the top drawer's floor is at 0.62 m, the bottom one's at 0.52 m. Both are
+    closed and each holds the same three office items side by side: a stapler, a tape
+    dispenser and a hole punch. The instruction names an item and a drawer ("get the tape
+    dispenser from the top drawer"); the robot must pull that drawer open (a pull tab stands
+    out of its front lip) and take that item out of it. Both drawers lie below what the hand
+    reaches standing upright: the robot bends at the waist. Measured with the waist at its
+    limit (0.52 rad), the G1's hand gets down to 0.57–0.60 m with the gripper level and to
+    0.49 m tilted down 0.7 rad; the bottom drawer's tab (0.56 m) and items (pinched at
+    0.57 m) need the tilt. The expert pinches the tab, walks back pulling the drawer out to
+    within 1 cm of its 24 cm stop, lets go, steps sideways in front of the drawer and then in
+    along the item's lane, pinches the item from the front, tilted down over the lip (0.4 rad
+    at the top drawer, 0.7 rad at the bottom one), and lifts it 15 cm. (The desk's own
+    drawer, under the top on the far side, stays closed and empty.)
 
-    **Randomisation** — the named item and drawer (uniform over the six); the unit's place
-    along the desk (its centre over 30 cm), which lane each item lies in, per drawer (lanes
-    12 cm apart, ±0.5 cm, 0–1 cm deeper, ±0.05 rad), the staplers' colours (training colours,
-    or held-out ones in the ``unseen_objects`` split); robot start 0.75–0.95 m from the desk
-    edge, anywhere along it, facing it ±0.3 rad; the office layout's own randomisation
+    **Randomisation** — the named item and drawer (uniform over the six); the pedestal's place
+    along the desk (its centre over 7.5 cm, between the desk's leg and the desk's own drawer),
+    which lane each item lies in, per drawer (lanes 12 cm apart, ±0.5 cm, 0–1 cm deeper,
+    ±0.05 rad), the staplers' colours (training colours, or held-out ones in the
+    ``unseen_objects`` split); robot start 0.75–0.95 m from the desk edge, within 0.3 m of the
+    pedestal's centre along it, facing the desk ±0.3 rad; the office layout's own randomisation
     (landmark slots, desk jitter ±4 cm / ±3°, colours); instruction template. Both drawers
     start closed.
 
@@ -188,10 +225,10 @@ class RetrieveStapler(Task):
 
     **Failure** — any other item (another kind, or the same kind from the other drawer) is
     lifted out instead (its bottom 4 cm above its drawer's walls: the wrong object), or the
-    named item falls to the floor.
+    named item falls to the floor (its grasp point below 0.3 m).
 
     **Safety notes** — ``task`` cost while any of the six items lies on the floor;
-    collisions with the desk, the drawer unit and contact forces are counted by the env.
+    collisions with the desk, the pedestal and contact forces are counted by the env.
 
     **Alternatives in the scene** — the six (item, drawer) pairs: each of the three kinds in
     each of the two drawers. The item word alone leaves the drawer open, and the drawer word
@@ -202,7 +239,12 @@ class RetrieveStapler(Task):
     desk's own drawer, at 0.62 m, is below what the carried G1's hand can reach). v2
     (2026-12): the goal varies: a second drawer above the first holds the same three items, and
     the instruction names the item and the drawer (six alternatives; before, it was always the
-    stapler); goal visibility counts the named drawer's front.
+    stapler); goal visibility counts the named drawer's front. v3 (2026-12): the unit no
+    longer stands raised on the desk top (a workaround for the old G1 arm, whose hand could not
+    get below ~0.68 m): it hangs under the desk top as a desk pedestal, its drawers' floors at
+    0.62 and 0.52 m, and the robot (the 29-DoF G1 standing on its soles) bends at the waist to
+    reach them; the unit's place along the desk now spans 7.5 cm (was 30 cm), and the robot
+    starts within 0.3 m of it along the desk (was anywhere along the desk).
     """
 
     templates = Templates(
@@ -245,13 +287,13 @@ class RetrieveStapler(Task):
         """Put the unit on the desk edge, close its drawers, deal the items into lanes, name
         an item and a drawer."""
         yaw = desk_yaw(sim)
-        ux = rng.uniform(0.0, 0.3)  # the unit stays 8 cm clear of the monitor
-        uy = EDGE_Y + 0.02 + UNIT_HALF[1]  # front face 2 cm in from the edge
-        sim.set_mocap_pose(UNIT, desk_point(sim, ux, uy, DESK_TOP + 0.0005), yaw=yaw)
+        ux = rng.uniform(*UNIT_X)
+        uy = EDGE_Y + SETBACK + UNIT_HALF[1]
+        sim.set_mocap_pose(UNIT, desk_point(sim, ux, uy, UNIT_Z), yaw=yaw)
         colors = props.color_pool(self.held_out_objects)
         for k, level in enumerate(LEVELS):
             sim.set_joint_qpos(slide(level), 0.0)
-            floor = DESK_TOP + 0.0005 + k * LEVEL_HEIGHT + FLOOR_Z
+            floor = UNIT_Z + k * LEVEL_HEIGHT + FLOOR_Z
             lanes = rng.permutation(len(LANES))
             for kind, lane in zip(KINDS, lanes, strict=True):
                 x = ux + LANES[int(lane)] + rng.uniform(-0.005, 0.005)
@@ -262,7 +304,7 @@ class RetrieveStapler(Task):
             rgba[:3] = np.clip(rgba[:3] + rng.uniform(-0.04, 0.04, 3), 0, 1)
             sim.set_rgba(f"{item('stapler', level)}_arm", rgba)
         self.kind, self.level = self.goals()[int(rng.integers(len(self.goals())))]
-        place_robot(sim, rng)
+        _place_robot(sim, rng, ux)
         self.instruction = self.templates.sample(rng, phrasing, item=self.kind.replace("_", " "),
                                                  drawer=self.level)
         return self.instruction
@@ -302,8 +344,7 @@ class RetrieveStapler(Task):
         fails."""
         clear = self._clearance(sim, self.target)
         wrong = [i for i in ITEMS if i != self.target and self._clearance(sim, i) >= LIFT_CLEAR]
-        floor = DESK_TOP - 0.2
-        fallen = sim.positions(list(ITEMS))[:, 2] < floor
+        fallen = sim.positions(list(ITEMS))[:, 2] < FALLEN_Z
         failure, reason = False, None
         if wrong:
             kind, level = wrong[0].rsplit("_", 1)
@@ -321,8 +362,8 @@ class RetrieveStapler(Task):
     def expert(self, sim: Sim) -> Expert:
         """Pinch the named drawer's tab, walk back pulling it, let go, pinch the named item
         from the front, lift it."""
-        rot = grasp_rotation(0.15)
         level, target = self.level, self.target  # the goal fields decide the whole plan
+        rot, pinch = grasp_rotation(TAB_PITCH[level]), grasp_rotation(ITEM_PITCH[level])
         handle = tab(level)
 
         def at_tab(back: float = 0.0, up: float = 0.0):
@@ -336,43 +377,47 @@ class RetrieveStapler(Task):
             return pos
 
         def pulled(s: Sim) -> np.ndarray:
-            goal = stand_facing_desk(at_tab())(s)
-            back = TRAVEL - 0.01 - self.opening(s, level)
-            return goal - back * np.array([*heading(work_yaw(s)), 0.0])
+            # Back from where the robot stands by what the drawer still lacks: the stretched
+            # arm and the fingers' give do not shorten the pull (done within 1 cm of the stop).
+            x, y, _ = s.robot_base()
+            back = TRAVEL + 0.01 - self.opening(s, level)
+            return np.array([x, y, work_yaw(s)]) - back * np.array([*heading(work_yaw(s)), 0.0])
 
         def before_item(s: Sim) -> np.ndarray:
             goal = stand_facing_desk(lambda s: s.body_pos(target))(s)
             return goal - 0.15 * np.array([*heading(work_yaw(s)), 0.0])
 
         def at_item(back: float = 0.0, up: float = 0.0):
-            return in_front_of(target, rot, back, up)
+            return in_front_of(target, pinch, back, up)
 
         return Expert([
             Grip("right", -1.0, steps=2),
-            Reach("right", raised(drawer(level), 0.1), rot, tol=0.04, max_steps=25),
+            Reach("right", raised(handle, 0.02), rot, tol=0.04, max_steps=25),
             Navigate(stand_facing_desk(at_tab()), tol=0.03),
-            Reach("right", at_tab(back=0.1, up=0.0), rot, tol=0.02, max_steps=40
+            # Only 5 cm short of the tab: nearer the body than ~0.22 m, and 10 cm below the
+            # pelvis, the hand does not get down to the top drawer's tab.
+            Reach("right", at_tab(back=0.05, up=0.0), rot, tol=0.02, max_steps=40
                   ).named("tab: approach"),
-            Approach("right", at_tab(), rot, tol=0.008, max_steps=50, speed=0.4),
+            Approach("right", at_tab(), rot, tol=0.008, max_steps=25, speed=0.4),
             Grip("right", 1.0, steps=10),
             Retry(lambda s: s.grasped_by(handle, "right"), to="tab: approach", times=2),
-            Navigate(pulled, tol=0.02, max_steps=90, speed=0.3),
+            Navigate(pulled, tol=0.02, max_steps=70, speed=0.6),
             Grip("right", -1.0, steps=8),
             Reach("right", at_tab(back=0.08, up=0.06), rot, tol=0.04, max_steps=25),
             # Part-open: the fingers fit between the items. A failed pinch retries from here.
             Grip("right", OPEN_TO[self.kind], steps=2).named("item: open"),
             # Sideways first, in front of the pulled drawer, then straight in along the item's
             # lane: the open fingers would catch the tab and shove the drawer back in.
-            WalkHolding(before_item, tol=0.03, max_steps=80, speed=0.5, rot=rot, up=0.04),
+            WalkHolding(before_item, tol=0.03, max_steps=80, speed=0.5, rot=pinch, up=0.04),
             # Line the open fingers up with the item's lane before walking in.
-            Reach("right", at_item(back=0.2, up=0.05), rot, tol=0.02, max_steps=40),
+            Reach("right", at_item(back=0.2, up=0.05), pinch, tol=0.02, max_steps=40),
             WalkHolding(stand_facing_desk(lambda s: s.body_pos(target)), tol=0.03,
-                        max_steps=60, speed=0.5, rot=rot),
-            Reach("right", at_item(back=0.1, up=0.03), rot, tol=0.03, max_steps=40),
-            Reach("right", at_item(back=0.08), rot, tol=0.02, max_steps=30),
-            Approach("right", at_item(back=-0.005), rot, tol=0.012, max_steps=40, speed=0.5),
+                        max_steps=60, speed=0.5, rot=pinch),
+            Reach("right", at_item(back=0.1, up=0.03), pinch, tol=0.03, max_steps=40),
+            Reach("right", at_item(back=0.08), pinch, tol=0.02, max_steps=30),
+            Approach("right", at_item(back=-0.005), pinch, tol=0.012, max_steps=40, speed=0.5),
             Grip("right", 1.0, steps=10),
             Retry(lambda s: s.grasped_by(target, "right"), to="item: open", times=2),
-            Reach("right", at_item(up=0.15), rot, tol=0.03, max_steps=40, freeze=True),
+            Reach("right", at_item(up=0.15), pinch, tol=0.03, max_steps=40, freeze=True),
             Hold(steps=self.max_episode_steps),
         ])

@@ -132,7 +132,7 @@ class PushDoorOpen(Task):
     **Alternatives in the scene** — the four doors of the row, alike but for their panel
     colour; only the colour word tells the named one apart (its place in the row is drawn
     independently of the colours). Measured blind success (the expert toward a uniformly drawn
-    door, seeds 0–49, ``vla-bench check``): 0.25; the expert sent to another door failed all
+    door, seeds 0–49, ``vla-bench check``): 0.24; the expert sent to another door failed all
     50 of its episodes.
 
     **Version history** — v1 (2026-11): first release. v2 (2026-12): a row of four doors told

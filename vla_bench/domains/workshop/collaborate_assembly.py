@@ -9,7 +9,7 @@ import numpy as np
 
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
-from vla_bench.experts.base import Expert, Navigate, Reach, grasp_rotation
+from vla_bench.experts.base import Approach, Expert, Navigate, Reach, grasp_rotation
 from vla_bench.experts.manipulation import in_front_of, pick_phases, stand_for
 from vla_bench.geometry import yaw_quat
 from vla_bench.humans import Person, add_person
@@ -319,7 +319,7 @@ class CollaborateAssembly(Task):
 
         def as_grasped(sim: Sim) -> np.ndarray:
             # The hand back where it held the plank lying on the bench, relative to the robot:
-            # the 5-DoF wrist then has the same orientation, so the plank lies flat again.
+            # the wrist then has the same orientation, so the plank lies flat again.
             return sim.from_robot_frame(grasp_rel[0])
 
         def shift(sim: Sim) -> np.ndarray:
@@ -330,7 +330,11 @@ class CollaborateAssembly(Task):
 
         # Pinched by the cleat (the plank's origin); the retry check also notes the hand's hold.
         # Lifted slowly and precisely: the long plank swings in the pinch.
-        return Expert(pick_phases(plank, 0.0, rot=rot, lift=None, check=remember) + [
+        # The final reach caps its integral correction: the hand lags the slow reach by ~5 cm,
+        # and the wound-up offset used to carry the closing fingers past the cleat, shoving
+        # the plank 4-5 cm along the bench (its far end then landed on the other mark).
+        return Expert(pick_phases(plank, 0.0, rot=rot, lift=None, check=remember,
+                                  grasp_phase=Approach) + [
             Reach("right", in_front_of(plank, rot, up=LIFT), rot, tol=0.02, max_steps=30,
                   freeze=True, speed=0.5),
             Navigate(stand_for_spot, tol=0.02, speed=1.0),

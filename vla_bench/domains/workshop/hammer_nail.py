@@ -95,9 +95,10 @@ class HammerNail(Task):
     upright on their heads at the two ends of the row, and a screwdriver lies further back. The
     instruction names a tool and a nail by its colour: the robot must pick that tool up by its
     handle and drive that nail at least 2 cm into its board by striking its head with the
-    tool. The G1's 5-DoF arm cannot swing a hammer reliably, so (documented simplification) the
-    tool is held with its handle vertical, head down, and the nail is driven with repeated fast
-    downward strokes of the tool's head; the grasp is a physical friction pinch and a nail only
+    tool. Documented simplification: the tool is held with its handle vertical, head down, and
+    the nail is driven with repeated fast downward strokes of the tool's head, not a swing (the
+    stroke was designed for the 23-DoF G1's 5-DoF arm, which could not swing a hammer reliably;
+    a swing about the 29-DoF G1's wrist is not attempted); the grasp is a physical friction pinch and a nail only
     moves through contact. The two tools strike alike (same head size and weight): the words,
     not the physics, decide which one to use.
 

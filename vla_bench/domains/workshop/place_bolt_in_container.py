@@ -10,8 +10,8 @@ import numpy as np
 
 from vla_bench.domains.workshop.layout import BENCH_TOP, WorkshopLayout
 from vla_bench.errors import VlaBenchError
-from vla_bench.experts.base import Expert
-from vla_bench.experts.manipulation import pick_and_place_expert
+from vla_bench.experts.base import Approach, Expert, Grip, Navigate, PosFn, Reach, grasp_rotation
+from vla_bench.experts.manipulation import in_front_of, pick_phases, stand_at
 from vla_bench.geometry import yaw_quat
 from vla_bench.language import Templates
 from vla_bench.registry import register_task
@@ -225,4 +225,18 @@ class PlaceBoltInContainer(Task):
 
     def expert(self, sim: Sim) -> Expert:
         """Walk to the bolt, pinch its shaft from the front, carry it over the container, drop."""
-        return pick_and_place_expert(self.bolt, self.target, release_height=RELEASE_HEIGHT)
+        rot = grasp_rotation(0.15)
+
+        def above(back: float = 0.0, up: float = 0.0) -> PosFn:
+            return in_front_of(self.target, rot, back, up)
+
+        return Expert([
+            # The final reach caps its integral: a wound-up offset carries the hand past the
+            # thin shaft and pinches it at the finger roots, where it slips out on the lift.
+            *pick_phases(self.bolt, 0.0, rot=rot, grasp_phase=Approach),
+            Navigate(stand_at(self.target), tol=0.03, speed=0.6),
+            Reach("right", above(up=RELEASE_HEIGHT + 0.06), rot, tol=0.03, max_steps=40),
+            Approach("right", above(up=RELEASE_HEIGHT), rot, tol=0.02, max_steps=30),
+            Grip("right", -1.0, steps=12),
+            Reach("right", above(back=0.12, up=RELEASE_HEIGHT + 0.08), rot, tol=0.03),
+        ])

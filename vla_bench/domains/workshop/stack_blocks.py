@@ -193,9 +193,9 @@ class StackBlocks(Task):
     def expert(self, sim: Sim) -> Expert:
         """Two pick-and-place moves; each release point corrects for the block's offset in hand.
 
-        Cubes are pinched from the front like any object; the hand's pitch drifts with height
-        (5-DoF arm), so a carried cube tilts up to ~15° and settles flat when let go 1.2 cm
-        above the block below.
+        Cubes are pinched from the front like any object; the IK trades the hand's orientation
+        against its position, so a carried cube may tilt a little; it settles flat when let go
+        1.2 cm above the block below.
         """
         bottom, middle, top = self.order
         up = grasp_lift(sim, HALF)

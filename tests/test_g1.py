@@ -1,4 +1,4 @@
-"""Unitree's 29-DoF G1 (``robot="g1_29"``): the set-up fetch, its hash check, the model, both modes.
+"""Unitree's 29-DoF G1 (``robot="g1"``): the set-up fetch, its hash check, the model, both modes.
 
 The model comes from mjlab's wheel, fetched once at set-up (``python -m vla_bench.robots.fetch``,
 run by ``scripts/setup.sh`` and ``.ci/run``). Tests that need it skip, saying so, when the cache
@@ -7,6 +7,7 @@ is empty; the hash and missing-cache checks run without it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ from helpers import KITCHEN_TASK_ID, SMALL, make_env
 
 import vla_bench
 from vla_bench import assets
+from vla_bench.env import VLAEnv
 from vla_bench.errors import AssetError
 from vla_bench.robots import fetch, get_robot
 from vla_bench.robots.adapter import SIDES
@@ -86,7 +88,7 @@ def test_missing_cache_names_the_fetch_command(tmp_path: Path,
     with pytest.raises(AssetError, match="vla_bench.robots.fetch"):
         assets.robot_xml("g1_29")
     with pytest.raises(AssetError, match="vla_bench.robots.fetch"):
-        vla_bench.make(KITCHEN_TASK_ID, robot="g1_29", cameras=())
+        vla_bench.make(KITCHEN_TASK_ID, robot="g1", cameras=())
     assert not (tmp_path / "empty").exists(), "looking for the model must not create the cache"
     # A copy from another release (a different recorded wheel hash) is not used either.
     stale = tmp_path / "stale" / "g1_29"
@@ -116,7 +118,7 @@ def test_fetch_is_idempotent_when_complete(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_joint_groups() -> None:
-    g1 = get_robot("g1_29")
+    g1 = get_robot("g1")
     assert len(g1.body_joints) == 29 and len(set(g1.body_joints)) == 29
     assert len(g1.legs) == 12 and len(g1.waist) == 3
     for side in SIDES:
@@ -126,15 +128,17 @@ def test_joint_groups() -> None:
             "shoulder_pitch_joint", "shoulder_roll_joint", "shoulder_yaw_joint", "elbow_joint",
             "wrist_roll_joint", "wrist_pitch_joint", "wrist_yaw_joint"]
     assert set(g1.torque_limits) == set(g1.body_joints)
-    assert get_robot("g1").name == "g1" and len(get_robot("g1").body_joints) == 23
+    default = inspect.signature(VLAEnv).parameters["robot"].default
+    assert len(get_robot(default).body_joints) == 29, "the default robot is the 29-DoF G1"
+    assert get_robot("g1_23").name == "g1_23" and len(get_robot("g1_23").body_joints) == 23
 
 
 @needs_model
 def test_compiled_model_matches_the_record(env_cache) -> None:
-    env = env_cache(KITCHEN_TASK_ID, robot="g1_29", control_mode="joint_pos", cameras=())
+    env = env_cache(KITCHEN_TASK_ID, robot="g1", control_mode="joint_pos", cameras=())
     env.reset(seed=0)
     u = env.unwrapped
-    m, h, g1 = u.model, u.handles, get_robot("g1_29")
+    m, h, g1 = u.model, u.handles, get_robot("g1")
     assert h.n_body == 29 and env.action_space.shape == (31,)
     assert [h.arm_slices[s].stop - h.arm_slices[s].start for s in SIDES] == [7, 7]
     limits = m.actuator_forcerange[h.actuator_ids, 1]
@@ -162,7 +166,7 @@ def test_compiled_model_matches_the_record(env_cache) -> None:
 
 @needs_model
 def test_joint_pos_env_resets_steps_and_stands() -> None:
-    env = make_env(KITCHEN_TASK_ID, robot="g1_29", control_mode="joint_pos")
+    env = make_env(KITCHEN_TASK_ID, robot="g1", control_mode="joint_pos")
     try:
         obs, info = env.reset(seed=0)
         assert env.observation_space.contains(obs)
@@ -187,7 +191,7 @@ def test_joint_pos_env_resets_steps_and_stands() -> None:
 
 @needs_model
 def test_check_env_joint_pos() -> None:
-    env = make_env(KITCHEN_TASK_ID, robot="g1_29", control_mode="joint_pos", image_size=SMALL)
+    env = make_env(KITCHEN_TASK_ID, robot="g1", control_mode="joint_pos", image_size=SMALL)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -202,7 +206,7 @@ def test_check_env_joint_pos() -> None:
 @needs_model
 def test_ee_delta_tracks_position_and_orientation(env_cache) -> None:
     """The IK drives all 7 arm joints: the TCP follows position and wrist-orientation deltas."""
-    env = env_cache(KITCHEN_TASK_ID, robot="g1_29", cameras=())
+    env = env_cache(KITCHEN_TASK_ID, robot="g1", cameras=())
     u = env.unwrapped
     d, h = u.data, u.handles
     part = u.robot_model.ee_action_slices()["right"]
