@@ -47,7 +47,9 @@ class LeRobotPolicy:
         from lerobot.configs.policies import PreTrainedConfig
         from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
-        self.torch = torch
+        from vla_bench.policies.base import PolicyOutput
+
+        self.torch, self.output = torch, PolicyOutput
         cfg = PreTrainedConfig.from_pretrained(path)
         cfg.device = device
         self.policy = get_policy_class(cfg.type).from_pretrained(path, config=cfg)
@@ -72,8 +74,6 @@ class LeRobotPolicy:
         return self.torch.from_numpy(img).permute(2, 0, 1)[None]
 
     def act(self, obs: dict[str, Any]) -> Any:
-        from vla_bench.policies.base import PolicyOutput
-
         torch = self.torch
         batch: dict[str, Any] = {
             "observation.state": torch.from_numpy(np.array(obs["state"], np.float32))[None],
@@ -85,7 +85,7 @@ class LeRobotPolicy:
             chunk = self.policy.predict_action_chunk(self.pre(batch))  # [1, H, A], normalised
             chunk = np.asarray(self.post(chunk).cpu(), np.float32)
         # [H, A] (the post-processor may keep a leading batch axis), run open loop
-        return PolicyOutput(action=None, action_chunk=np.clip(chunk.reshape(-1, chunk.shape[-1]),
+        return self.output(action=None, action_chunk=np.clip(chunk.reshape(-1, chunk.shape[-1]),
                                                               -1.0, 1.0))
 
 

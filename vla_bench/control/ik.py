@@ -67,16 +67,16 @@ class ArmsIK:
         self.waist_home = (np.zeros(len(self.waist.qpos_adr)) if waist_home is None
                            else np.asarray(waist_home, float))
         chains = [self.waist, *self.arms]
-        self.joint_ids = [np.array([np.flatnonzero(model.jnt_qposadr == a)[0] for a in c.qpos_adr],
-                                   int) for c in chains]
-        for ids in self.joint_ids:
-            if np.any(model.jnt_type[ids] != mujoco.mjtJoint.mjJNT_HINGE):
-                raise ValueError("ArmsIK supports hinge joints only")
+        joint_ids = [np.array([np.flatnonzero(model.jnt_qposadr == a)[0] for a in c.qpos_adr],
+                              int) for c in chains]
+        self._ids = np.concatenate(joint_ids)  # every solved joint, in column order
+        if np.any(model.jnt_type[self._ids] != mujoco.mjtJoint.mjJNT_HINGE):
+            raise ValueError("ArmsIK supports hinge joints only")
         self.damping, self.rot_weight, self.iterations = damping, rot_weight, iterations
         self.waist_scale, self.waist_return = waist_scale, waist_return
         self.return_gate = return_gate  # m: no return while a hand misses its target by this
         # Columns: waist, then each arm; the waist's are scaled (see the module docstring).
-        self._cols = np.cumsum([0] + [len(ids) for ids in self.joint_ids])
+        self._cols = np.cumsum([0] + [len(ids) for ids in joint_ids])
         self._scale = np.ones(self._cols[-1])
         self._scale[: self._cols[1]] = waist_scale
         self._lo = np.concatenate([c.joint_range[:, 0] for c in chains])
@@ -98,7 +98,6 @@ class ArmsIK:
         d.qpos[:] = qpos
         q = qpos[self._adr].copy()
         n_w = cols[1]
-        all_ids = np.concatenate(self.joint_ids)
         for _ in range(self.iterations):
             d.qpos[self._adr] = q
             mujoco.mj_kinematics(self.model, d)
@@ -108,7 +107,7 @@ class ArmsIK:
                 jac = np.zeros((6 if with_rot else 3, cols[-1]))
                 site_pos = d.site_xpos[arm.site]
                 for part in (slice(0, n_w), slice(cols[i + 1], cols[i + 2])):
-                    ids = all_ids[part]
+                    ids = self._ids[part]
                     axes = d.xaxis[ids]
                     jac[:3, part] = np.cross(axes, site_pos - d.xanchor[ids]).T
                     if with_rot:

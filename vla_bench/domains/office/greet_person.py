@@ -215,8 +215,8 @@ class GreetPerson(Task):
     and its greeting spot need only lie outside the others' greeting positions. v3 (2026-12):
     the start shows three people more often: 100 packings and 200 starts per packing are tried
     for one (before: 100 draws, most of which did not fit all five positions, and 60 starts),
-    which raises the named person's visibility at reset from about half the episodes to 75 %
-    (seeds 0–19).
+    which raises the named person's visibility at reset from about half the episodes to 68 %
+    (seeds 0–49).
     """
 
     goal_fields = ("target",)

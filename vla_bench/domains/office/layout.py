@@ -301,13 +301,14 @@ VIEW_HALF_FOV = np.radians(24.0)
 ±29°, less a margin for the landmark's own width."""
 
 
-def in_view(xy: np.ndarray, yaw: float, points: np.ndarray,
+def in_view(xy: np.ndarray, yaw: float | np.ndarray, points: np.ndarray,
             half_fov: float = VIEW_HALF_FOV) -> np.ndarray:
     """``bool[k]``: which of ``points`` (k × 2) lie within ``half_fov`` of heading ``yaw`` from
-    ``xy`` (bearing only: occlusion is not checked)."""
+    ``xy`` (bearing only: occlusion is not checked); ``bool[n, k]`` for ``n`` headings."""
     rel = np.asarray(points, float) - np.asarray(xy, float)[:2]
     bearing = np.arctan2(rel[:, 1], rel[:, 0])
-    return np.abs((bearing - yaw + np.pi) % (2 * np.pi) - np.pi) <= half_fov
+    off = bearing - np.asarray(yaw, float)[..., None]
+    return np.abs((off + np.pi) % (2 * np.pi) - np.pi) <= half_fov
 
 
 def view_heading(xy: np.ndarray, points: np.ndarray, rng: np.random.Generator,
@@ -318,11 +319,7 @@ def view_heading(xy: np.ndarray, points: np.ndarray, rng: np.random.Generator,
     the start heading says nothing about which of them the instruction names.
     """
     yaws = np.arange(n) * 2 * np.pi / n
-    rel = np.asarray(points, float) - np.asarray(xy, float)[:2]
-    bearing = np.arctan2(rel[:, 1], rel[:, 0])
-    # in_view for every heading at once (same arithmetic, so the same counts)
-    off = np.abs((bearing[None, :] - yaws[:, None] + np.pi) % (2 * np.pi) - np.pi)
-    counts = (off <= VIEW_HALF_FOV).sum(axis=1)
+    counts = in_view(xy, yaws, points).sum(axis=1)
     best = np.flatnonzero(counts == counts.max())
     k = int(best[int(rng.integers(len(best)))])
     return float(yaws[k]), int(counts[k])
