@@ -9,6 +9,8 @@ Subcommands::
     vla-bench generate --env ID --episodes N --out DIR [--workers K] [--format lerobot|hdf5]
                                                expert demonstrations as a dataset (resumable)
     vla-bench dataset-check DIR                validate a generated dataset, print a summary
+    vla-bench train --arch NAME --data DIR [DIR …] --out OUT [--preset tiny] [--set K=V …]
+                                               behaviour-clone a learned baseline (resumable)
     vla-bench eval --policy NAME [--env ID …|--suite|--track lite|full] [--split S …]
                    [--perturb AXIS:LEVEL …] [--language-control shuffled|blank]
                    [--episodes N] [--workers K] [--backend process|ray] [--out DIR] [--video]
@@ -193,6 +195,48 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(table + "\n")
+    return 0
+
+
+# -- train -----------------------------------------------------------------------------------
+
+def _overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings (VALUE as JSON, else a string) -> a dict."""
+    import json
+
+    from vla_bench.errors import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set wants KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Behaviour-clone a learned baseline; print where its checkpoint is."""
+    from vla_bench.learning import ARCHS
+
+    if args.arch not in ARCHS:
+        from vla_bench.errors import UnknownNameError
+
+        raise UnknownNameError("architecture", args.arch, ARCHS)
+    from vla_bench.learning.train import train
+
+    tov = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size),
+                             ("lr", args.lr), ("seed", args.seed)) if v is not None}
+    result = train(args.arch, args.data, args.out, preset=args.preset,
+                   overrides=_overrides(args.set), train_overrides=tov, device=args.device,
+                   threads=args.threads, cache_root=args.cache)
+    print(f"{args.arch}: {result['parameters']:,} parameters, {result['steps']} steps, "
+          f"validation loss {result['val_loss']:.4f}, validation action MSE "
+          f"{result['val_action_mse']:.4f} (normalised), {result['wall_s'] / 60:.1f} min; "
+          f"checkpoint {result['checkpoint']}")
     return 0
 
 
@@ -454,6 +498,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "settings, and compare")
     p.add_argument("--protocol", default="v1", help="protocol version (default v1)")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("train", help="train a learned baseline on generated datasets "
+                                      "(resumable)")
+    p.add_argument("--arch", required=True,
+                   help="rt1, openvla, bcz, diffusion, memory or advanced")
+    p.add_argument("--data", required=True, nargs="+", metavar="DIR",
+                   help="datasets written by vla-bench generate (one robot and camera set)")
+    p.add_argument("--out", required=True, help="output directory (re-run to resume)")
+    p.add_argument("--preset", default="default", choices=("default", "tiny"),
+                   help="model and optimisation preset (tiny: a smoke test)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a model config value (JSON value), e.g. --set chunk=8")
+    p.add_argument("--steps", type=_positive, default=None, help="optimisation steps")
+    p.add_argument("--batch-size", type=_positive, default=None, help="samples per step")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--seed", type=int, default=None, help="seed of the whole run (default 0)")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--threads", type=_positive, default=None, help="torch CPU threads")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="frame cache root (default ~/.cache/vla_bench/frames)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("serve", help="serve a policy over openpi's websocket protocol")
     p.add_argument("--policy", required=True,

@@ -121,6 +121,35 @@ class DemoDataset(torch.utils.data.Dataset):
             self._cache.popitem(last=False)
         return frames
 
+    def episode_rgb(self, ep: int, cam: str) -> np.ndarray:
+        """uint8 ``[T, H, W, 3]``: every RGB frame of episode ``ep`` from camera ``cam``."""
+        return self._frames(ep, cam)
+
+    def episode_depth(self, ep: int, cam: str) -> np.ndarray | None:
+        """float32 ``[T, H, W, 1]`` metres of episode ``ep`` from camera ``cam``, or ``None``
+        when the dataset was generated without depth."""
+        from vla_bench.datagen.staging import decode_depth
+
+        if self.format == "lerobot":
+            spec = self.info.get("vla_bench", {}).get("depth")
+            if not spec:
+                return None
+            from vla_bench.datagen.lerobot import depth_key, locate
+
+            path = self.root / spec["path"].format(
+                depth_key=depth_key(cam), **locate(self.episodes[ep]["episode_index"]))
+            if not path.exists():
+                return None
+            with np.load(path) as z:
+                return decode_depth(z[spec["array"]])
+        import h5py
+
+        if self._h5 is None:
+            self._h5 = h5py.File(self._h5_path, "r")
+        obs = self._h5["data"][self._demo_names[ep]]["obs"]
+        key = f"depth_{cam}"
+        return decode_depth(obs[key][()]) if key in obs else None
+
     # -- Dataset API -----------------------------------------------------------------------
     def __len__(self) -> int:
         return int(self._starts[-1])

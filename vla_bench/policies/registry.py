@@ -41,6 +41,13 @@ _REGISTRY: dict[str, Target] = {
     "openpi": "vla_bench.serving.client:OpenPIClientPolicy",
     "expert": "vla_bench.policies.builtin:ExpertPolicy",
     "scripted": "vla_bench.policies.builtin:ExpertPolicy",  # the spec's name for the expert
+    # Learned baselines (vla_bench.learning): each needs checkpoint=<vla-bench train output>.
+    "rt1": "vla_bench.learning.policy:make_rt1",
+    "openvla": "vla_bench.learning.policy:make_openvla",
+    "bcz": "vla_bench.learning.policy:make_bcz",
+    "diffusion": "vla_bench.learning.policy:make_diffusion",
+    "memory": "vla_bench.learning.policy:make_memory",
+    "advanced": "vla_bench.learning.policy:make_advanced",
 }
 # Targets whose policies get the live env. Keyed by target, so that an alias and its
 # original agree, and so that nothing a policy object says about itself counts.

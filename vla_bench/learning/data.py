@@ -1,0 +1,153 @@
+"""Training batches from frame caches: episode-level train/validation split, normalisation
+statistics, action chunks and (for memory models) windows of consecutive steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vla_bench.errors import ConfigError
+from vla_bench.learning.frames import FrameCache
+from vla_bench.learning.inputs import Normalizer, to_float
+from vla_bench.learning.text import TextEncoder
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What every dataset of a training run must share, and a checkpoint records."""
+
+    cameras: tuple[str, ...]
+    state_names: tuple[str, ...]
+    action_names: tuple[str, ...]
+    image_size: int
+
+
+class TrainingData:
+    """Several frame caches as one set of frames, split by episode into train and validation.
+
+    ``val_fraction`` of each dataset's episodes (at least one) are held out, chosen by
+    ``seed``; statistics are fitted on the training episodes only.
+    """
+
+    def __init__(self, caches: Sequence[FrameCache], text: TextEncoder, *, val_fraction: float,
+                 seed: int, chunk: int, history: int = 1) -> None:
+        if not caches:
+            raise ConfigError("no datasets given")
+        first = caches[0].meta
+        self.layout = Layout(tuple(first["cameras"]), tuple(first["state_names"] or ()),
+                             tuple(first["action_names"] or ()), int(first["size"]))
+        for c in caches[1:]:
+            m = c.meta
+            other = Layout(tuple(m["cameras"]), tuple(m["state_names"] or ()),
+                           tuple(m["action_names"] or ()), int(m["size"]))
+            if other != self.layout:
+                diff = [k for k in Layout.__dataclass_fields__
+                        if getattr(other, k) != getattr(self.layout, k)]
+                raise ConfigError(f"dataset {m['dataset']} differs from {first['dataset']} in "
+                                  f"{diff}: train on datasets generated with one robot, control "
+                                  "mode and camera set")
+        if not 0.0 < val_fraction < 1.0:
+            raise ConfigError(f"val_fraction must be in (0, 1), got {val_fraction}")
+        self.caches = list(caches)
+        self.chunk, self.history = chunk, history
+        rng = np.random.default_rng(seed)
+        cache_id, local, ep_end, ep_global, is_val = [], [], [], [], []
+        instructions: list[str] = []
+        for ci, c in enumerate(caches):
+            n_ep = len(c.lengths)
+            n_val = max(1, int(round(val_fraction * n_ep))) if n_ep > 1 else 0
+            val_eps = set(rng.choice(n_ep, n_val, replace=False).tolist())
+            for e, (s, n) in enumerate(zip(c.starts, c.lengths, strict=True)):
+                cache_id.append(np.full(n, ci, np.int32))
+                local.append(np.arange(s, s + n, dtype=np.int64))
+                ep_end.append(np.full(n, s + n, np.int64))
+                ep_global.append(np.full(n, len(instructions), np.int32))
+                is_val.append(np.full(n, e in val_eps))
+                instructions.append(c.instructions[e])
+        self.cache_id = np.concatenate(cache_id)
+        self.local = np.concatenate(local)
+        self.ep_end = np.concatenate(ep_end)
+        self.ep_global = np.concatenate(ep_global)
+        val = np.concatenate(is_val)
+        self.train_index = np.flatnonzero(~val)
+        self.val_index = np.flatnonzero(val)
+        self.instructions = instructions
+        self.text = text.encode(instructions)
+        actions = np.concatenate([c.action for c in caches])
+        states = np.concatenate([c.state for c in caches])
+        self.normalizer = Normalizer.fit(actions[self.train_index], states[self.train_index])
+        self._actions = self.normalizer.norm_action(actions)
+        self._states = self.normalizer.norm_state(states)
+
+    @property
+    def val_episodes(self) -> int:
+        """Held-out episodes."""
+        return len(np.unique(self.ep_global[self.val_index]))
+
+    def _images(self, glob: np.ndarray) -> np.ndarray:
+        out = np.empty((len(glob),) + self.caches[0].images.shape[1:], np.uint8)
+        cid = self.cache_id[glob]
+        for ci in np.unique(cid):
+            sel = np.flatnonzero(cid == ci)
+            loc = self.local[glob[sel]]
+            order = np.argsort(loc)  # memmap reads in file order
+            out[sel[order]] = self.caches[ci].images[loc[order]]
+        return out
+
+    def _chunks(self, glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = np.arange(self.chunk)
+        idx = glob[:, None] + k[None]  # global frame indices of the chunk
+        ends = glob + (self.ep_end[glob] - self.local[glob])  # the episode's global end
+        mask = idx < ends[:, None]
+        idx = np.where(mask, idx, glob[:, None])
+        acts = np.where(mask[..., None], self._actions[idx], 0.0).astype(np.float32)
+        return acts, mask
+
+    def batch(self, starts: np.ndarray) -> dict[str, torch.Tensor]:
+        """The batch of samples starting at global frames ``starts`` (images as uint8; see
+        :func:`prepare`)."""
+        starts = np.asarray(starts, np.int64)
+        ep = self.ep_global[starts]
+        out: dict[str, torch.Tensor] = {
+            "text": torch.from_numpy(self.text.sentence[ep]),
+            "text_tokens": torch.from_numpy(self.text.tokens[ep]),
+            "text_mask": torch.from_numpy(self.text.mask[ep]),
+        }
+        if self.history == 1:
+            acts, mask = self._chunks(starts)
+            out.update(images=torch.from_numpy(self._images(starts)),
+                       state=torch.from_numpy(self._states[starts]),
+                       actions=torch.from_numpy(acts), action_mask=torch.from_numpy(mask))
+            return out
+        t = np.arange(self.history)
+        glob = starts[:, None] + t[None]
+        ends = glob[:, :1] + (self.ep_end[starts] - self.local[starts])[:, None]
+        valid = glob < ends
+        glob = np.where(valid, glob, starts[:, None])
+        flat = glob.reshape(-1)
+        acts, mask = self._chunks(flat)
+        b, h = glob.shape
+        out.update(
+            images=torch.from_numpy(self._images(flat).reshape(
+                b, h, *self.caches[0].images.shape[1:])),
+            state=torch.from_numpy(self._states[flat].reshape(b, h, -1)),
+            actions=torch.from_numpy(acts.reshape(b, h, self.chunk, -1)),
+            action_mask=torch.from_numpy(mask.reshape(b, h, -1) & valid[..., None]),
+            valid=torch.from_numpy(valid))
+        return out
+
+
+def prepare(batch: dict[str, torch.Tensor], device: str | torch.device,
+            shift: int = 0, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """uint8 images -> network floats (with the random-shift augmentation), on ``device``."""
+    from vla_bench.learning.archs.layers import random_shift
+
+    out = dict(batch)
+    images = to_float(batch["images"])
+    if shift:
+        images = random_shift(images, shift, generator)
+    out["images"] = images
+    return {k: v.to(device) for k, v in out.items()}

@@ -1,0 +1,321 @@
+"""Behaviour cloning: ``vla-bench train --arch NAME --data DIR [DIR ...] --out OUT``.
+
+Deterministic and resumable. Step ``s`` draws its batch from ``default_rng([seed, s])`` and
+seeds torch (dropout, noise, augmentation) from ``(seed, s)``, so a run killed and resumed
+from ``OUT/state.pt`` (written every ``ckpt_every`` steps, atomically) continues exactly as
+if it had never stopped. ``OUT`` holds::
+
+    run.json           the arch, model and training configs and the datasets' hashes
+    state.pt           weights, optimiser and step (resume)
+    log.jsonl          one line per logged step: loss, lr, validation loss, samples/s
+    loss.png           the training and validation loss curves
+    model.safetensors  the final weights with their metadata (checkpoint.py)
+
+Validation uses held-out *episodes* (``val_fraction`` of each dataset), never frames of
+training episodes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vla_bench.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (the model's own settings are its arch ``Config``)."""
+
+    steps: int = 6000
+    batch_size: int = 64
+    lr: float = 3e-4
+    weight_decay: float = 1e-4
+    warmup: int = 300
+    grad_clip: float = 1.0
+    val_fraction: float = 0.05
+    val_every: int = 500
+    val_samples: int = 1024
+    ckpt_every: int = 250
+    log_every: int = 25
+    seed: int = 0
+
+
+TRAIN_PRESETS = {"default": TrainConfig(),
+                 "tiny": TrainConfig(steps=30, batch_size=8, warmup=5, val_fraction=0.34,
+                                     val_every=10, val_samples=16, ckpt_every=10, log_every=5)}
+
+
+def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "default",
+          overrides: dict[str, Any] | None = None, train_overrides: dict[str, Any] | None = None,
+          device: str = "cpu", threads: int | None = None, cache_root: str | Path | None = None,
+          progress: bool = True, stop_after: int | None = None) -> dict[str, Any]:
+    """Train ``arch`` on the datasets ``data`` into ``out``; returns a summary.
+
+    ``overrides`` change the model config, ``train_overrides`` the :class:`TrainConfig` (both
+    on top of ``preset``). ``stop_after`` (tests) stops after that many steps of this call, as
+    a kill would.
+    """
+    import torch
+
+    from vla_bench.learning import arch_module
+    from vla_bench.learning.archs.base import Dims, config_from
+    from vla_bench.learning.data import TrainingData, prepare
+    from vla_bench.learning.frames import build_cache, dataset_hash
+    from vla_bench.learning.text import shared_encoder
+
+    mod = arch_module(arch)
+    if preset not in mod.PRESETS or preset not in TRAIN_PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; valid: {sorted(mod.PRESETS)}")
+    cfg = config_from(mod.Config, {**_plain(asdict(mod.PRESETS[preset])), **(overrides or {})})
+    tcfg = config_from(TrainConfig, {**asdict(TRAIN_PRESETS[preset]), **(train_overrides or {})})
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: torch sees no CUDA GPU here; use --device cpu")
+    if threads:
+        torch.set_num_threads(threads)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    hashes = [dataset_hash(d) for d in data]
+    caches = [build_cache(d, cfg.image_size, cache_root, progress, digest=h)
+              for d, h in zip(data, hashes, strict=True)]
+    run = {"arch": arch, "preset": preset, "config": _plain(asdict(cfg)), "train": asdict(tcfg),
+           "datasets": [{"path": str(Path(d).resolve()), "hash": h}
+                        for d, h in zip(data, hashes, strict=True)]}
+    _check_resume(out, run)
+    text = shared_encoder()
+    td = TrainingData(caches, text, val_fraction=tcfg.val_fraction, seed=tcfg.seed,
+                      chunk=cfg.chunk, history=cfg.history)
+    dims = Dims(action_dim=len(td.layout.action_names) or caches[0].action.shape[1],
+                state_dim=caches[0].state.shape[1], n_cameras=len(td.layout.cameras))
+    torch.manual_seed(tcfg.seed)
+    model = mod.Model(cfg, dims).to(device)
+    n_params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    step, history, elapsed = 0, [], 0.0
+    state_path = out / "state.pt"
+    if state_path.exists():
+        st = torch.load(state_path, map_location=device, weights_only=False)
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["optim"])
+        step, history, elapsed = st["step"], st["history"], st["elapsed"]
+    (out / "run.json").write_text(json.dumps({**run, "parameters": n_params}, indent=1))
+    print(f"{arch}: {n_params:,} parameters; {len(td.train_index)} training frames, "
+          f"{len(td.val_index)} validation frames ({td.val_episodes} held-out episodes)",
+          file=sys.stderr)
+    val_rng = np.random.default_rng([tcfg.seed, 1])
+    val_idx = np.sort(val_rng.choice(td.val_index, min(tcfg.val_samples, len(td.val_index)),
+                                     replace=False))
+    starts = td.train_index  # memory windows running past an episode's end are masked there
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=tcfg.steps, initial=step, desc=f"train {arch}", unit="step",
+               file=sys.stderr, disable=not progress)
+    done_here, t0, seen = 0, time.perf_counter(), 0
+    log = (out / "log.jsonl").open("a")
+    try:
+        while step < tcfg.steps:
+            if stop_after is not None and done_here >= stop_after:
+                break
+            model.train()
+            rng = np.random.default_rng([tcfg.seed, step])
+            idx = rng.choice(starts, tcfg.batch_size, replace=len(starts) < tcfg.batch_size)
+            torch.manual_seed(tcfg.seed * 1_000_003 + step)
+            gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step)
+            batch = prepare(td.batch(idx), device, getattr(cfg, "shift", 0), gen)
+            for group in opt.param_groups:
+                group["lr"] = _lr(step, tcfg)
+            loss, metrics = model.loss(batch)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise ConfigError(f"training loss became {value} at step {step}; lower "
+                                  "--lr or check the dataset with vla-bench dataset-check")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tcfg.grad_clip)
+            opt.step()
+            step += 1
+            done_here += 1
+            seen += len(idx)
+            bar.update()
+            bar.set_postfix(loss=f"{value:.4f}")
+            row: dict[str, Any] = {}
+            if step % tcfg.log_every == 0 or step == tcfg.steps:
+                now = time.perf_counter()
+                row = {"step": step, "loss": value, "lr": _lr(step - 1, tcfg),
+                       "samples_per_s": seen / max(now - t0, 1e-9), **metrics}
+            if step % tcfg.val_every == 0 or step == tcfg.steps:
+                row = row or {"step": step, "loss": value}
+                row["val_loss"] = _val_loss(model, td, val_idx, tcfg, device)
+            if row:
+                history.append(row)
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+            if step % tcfg.ckpt_every == 0 or step == tcfg.steps:
+                _save_state(state_path, model, opt, step, history,
+                            elapsed + time.perf_counter() - t0)
+    finally:
+        bar.close()
+        log.close()
+    elapsed += time.perf_counter() - t0
+    summary = {"arch": arch, "steps": step, "parameters": n_params, "out": str(out),
+               "finished": step >= tcfg.steps}
+    if step < tcfg.steps:
+        return summary
+    _plot(history, out / "loss.png", arch)
+    # On the CPU from here: the policy runs there, and its sampling generators are CPU ones.
+    model = model.to("cpu")
+    ref, val_err = _confidence_reference(model, td, val_idx, tcfg, "cpu")
+    final = [h for h in history if "val_loss" in h][-1]
+    meta = {
+        "arch": arch,
+        "layout": {"cameras": list(td.layout.cameras), "state_names": list(td.layout.state_names),
+                   "action_names": list(td.layout.action_names),
+                   "image_size": td.layout.image_size},
+        "normalizer": td.normalizer.to_dict(),
+        "datasets": [{"path": c.meta["dataset"], "hash": c.meta["dataset_hash"],
+                      "env_id": c.meta["env_id"], "episodes": len(c.lengths),
+                      "frames": int(c.lengths.sum())} for c in caches],
+        "text_encoder": text.version,
+        "confidence_reference": ref,
+        "train": {**asdict(tcfg), "preset": preset, "final_loss": history[-1]["loss"],
+                  "val_loss": final["val_loss"], "val_action_mse": val_err,
+                  "wall_s": round(elapsed, 1), "device": device,
+                  "samples_per_s": history[-1].get("samples_per_s")},
+    }
+    from vla_bench.learning.checkpoint import WEIGHTS, save
+
+    save(out / WEIGHTS, model, meta)
+    summary.update(val_loss=final["val_loss"], val_action_mse=val_err, wall_s=elapsed,
+                   checkpoint=str(out / WEIGHTS))
+    return summary
+
+
+def _plain(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def _check_resume(out: Path, run: dict[str, Any]) -> None:
+    path = out / "run.json"
+    if not (out / "state.pt").exists() or not path.exists():
+        return
+    old = json.loads(path.read_text())
+    old.pop("parameters", None)
+    old_train = {k: v for k, v in old.get("train", {}).items() if k != "steps"}
+    new_train = {k: v for k, v in run["train"].items() if k != "steps"}
+    diff = [k for k in ("arch", "preset", "config", "datasets") if old.get(k) != run[k]]
+    if old_train != new_train:
+        diff.append("train")
+    if diff:
+        raise ConfigError(f"{out} holds a run with different {', '.join(diff)}; resume with "
+                          "the same settings (only --steps may change) or use another --out")
+
+
+def _lr(step: int, t: TrainConfig) -> float:
+    if step < t.warmup:
+        return t.lr * (step + 1) / t.warmup
+    frac = (step - t.warmup) / max(1, t.steps - t.warmup)
+    return t.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(frac, 1.0))))
+
+
+def _val_batches(idx: np.ndarray, size: int) -> list[np.ndarray]:
+    return [idx[i:i + size] for i in range(0, len(idx), size)]
+
+
+def _val_loss(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig, device: str) -> float:
+    import torch
+
+    from vla_bench.learning.data import prepare
+
+    model.eval()
+    total, n = 0.0, 0
+    with torch.no_grad():
+        for i, chunk in enumerate(_val_batches(val_idx, t.batch_size)):
+            torch.manual_seed(t.seed * 7919 + i)  # diffusion's noise: the same every time
+            loss, _ = model.loss(prepare(td.batch(chunk), device))
+            total += float(loss) * len(chunk)
+            n += len(chunk)
+    model.train()
+    return total / max(n, 1)
+
+
+def _confidence_reference(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig,
+                          device: str) -> tuple[list[float], float]:
+    """Sorted confidence signals on validation frames (for spread-type models) and the mean
+    squared error of the executed actions (normalised units) there."""
+    import torch
+
+    from vla_bench.learning.data import prepare
+
+    model.eval()
+    signals, errs = [], []
+    gen = torch.Generator().manual_seed(t.seed)
+    execute = model.cfg.execute
+    history = getattr(model.cfg, "history", 1)
+    with torch.no_grad():
+        for chunk in _val_batches(val_idx, t.batch_size):
+            batch = prepare(td.batch(chunk), device)
+            if history > 1:  # one step at a time from an empty memory, as in an episode
+                step = {k: (v[:, 0] if k in ("images", "state", "actions", "action_mask")
+                            else v) for k, v in batch.items() if k != "valid"}
+                actions, signal, _ = model.act(step, None, gen)
+                target, mask = step["actions"], step["action_mask"]
+            else:
+                actions, signal, _ = model.act(batch, None, gen)
+                target, mask = batch["actions"], batch["action_mask"]
+            err = ((actions - target) ** 2).mean(-1)[:, :execute]
+            m = mask[:, :execute].float()
+            errs.append(float((err * m).sum() / m.sum().clamp(min=1.0)))
+            signals.append(signal.float().cpu().numpy())
+    model.train()
+    sig = np.sort(np.concatenate(signals)) if signals else np.zeros(0)
+    ref = [] if model.confidence_kind == "probability" else [round(float(x), 6) for x in sig]
+    return ref, float(np.mean(errs)) if errs else float("nan")
+
+
+def _save_state(path: Path, model: Any, opt: Any, step: int, history: list, elapsed: float
+                ) -> None:
+    import torch
+
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    torch.save({"model": model.state_dict(), "optim": opt.state_dict(), "step": step,
+                "history": history, "elapsed": elapsed}, tmp)
+    os.replace(tmp, path)
+
+
+def _plot(history: list[dict[str, Any]], path: Path, arch: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no loss.png (pip install 'vla_bench[report]')",
+              file=sys.stderr)
+        return
+    tr = [(h["step"], h["loss"]) for h in history if "loss" in h]
+    va = [(h["step"], h["val_loss"]) for h in history if "val_loss" in h]
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    if tr:
+        ax.plot(*zip(*tr, strict=True), label="training (batch)", lw=1, alpha=0.8)
+    if va:
+        ax.plot(*zip(*va, strict=True), "o-", label="validation (held-out episodes)", lw=1.5, ms=3)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    if tr and min(v for _, v in tr) > 0:
+        ax.set_yscale("log")
+    ax.set_title(f"{arch}: behaviour-cloning loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
