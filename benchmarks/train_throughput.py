@@ -89,7 +89,8 @@ def act_latency(arch: str, acts: int) -> tuple[float, float, int]:
     torch.manual_seed(0)
     model = mod.Model(cfg, dims).eval()
     norm = Normalizer(-np.ones(17, np.float32), np.ones(17, np.float32),
-                      np.zeros(73, np.float32), np.ones(73, np.float32))
+                      np.zeros(73, np.float32), np.ones(73, np.float32),
+                      np.zeros(384, np.float32), np.ones(1, np.float32))
     names = [f"a{i}" for i in range(17)]
     with tempfile.TemporaryDirectory() as tmp:
         path = save(Path(tmp) / "model.safetensors", model, {

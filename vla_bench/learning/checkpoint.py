@@ -5,7 +5,8 @@ The ``vla_bench`` metadata entry is a JSON object::
     format               "vla_bench.checkpoint/1"
     arch, config, dims   the architecture, its Config and the data-given sizes
     layout               cameras, state and action names, image size (checked against the env)
-    normalizer           action percentiles, state moments (inputs.Normalizer)
+    normalizer           action percentiles, state moments, sentence centre and scale
+                         (inputs.Normalizer)
     datasets             [{path, hash, env_id, episodes, frames}] the training data
     text_encoder         the instruction encoder's name and package version
     confidence_reference sorted validation spreads (spread-type confidences only)

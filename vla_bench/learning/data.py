@@ -56,6 +56,7 @@ class TrainingData:
         rng = np.random.default_rng(seed)
         cache_id, local, ep_end, ep_global, is_val = [], [], [], [], []
         instructions: list[str] = []
+        ep_cache: list[int] = []
         for ci, c in enumerate(caches):
             n_ep = len(c.lengths)
             n_val = max(1, int(round(val_fraction * n_ep))) if n_ep > 1 else 0
@@ -67,6 +68,7 @@ class TrainingData:
                 ep_global.append(np.full(n, len(instructions), np.int32))
                 is_val.append(np.full(n, e in val_eps))
                 instructions.append(c.instructions[e])
+                ep_cache.append(ci)
         self.cache_id = np.concatenate(cache_id)
         self.local = np.concatenate(local)
         self.ep_end = np.concatenate(ep_end)
@@ -75,10 +77,14 @@ class TrainingData:
         self.train_index = np.flatnonzero(~val)
         self.val_index = np.flatnonzero(val)
         self.instructions = instructions
+        self._ep_cache = ep_cache
         self.text = text.encode(instructions)
         actions = np.concatenate([c.action for c in caches])
         states = np.concatenate([c.state for c in caches])
-        self.normalizer = Normalizer.fit(actions[self.train_index], states[self.train_index])
+        train_eps = np.unique(self.ep_global[self.train_index])
+        self.normalizer = Normalizer.fit(actions[self.train_index], states[self.train_index],
+                                         self.text.sentence[train_eps])
+        self._sentences = self.normalizer.norm_text(self.text.sentence)
         self._actions = self.normalizer.norm_action(actions)
         self._states = self.normalizer.norm_state(states)
 
@@ -106,13 +112,28 @@ class TrainingData:
         acts = np.where(mask[..., None], self._actions[idx], 0.0).astype(np.float32)
         return acts, mask
 
-    def batch(self, starts: np.ndarray) -> dict[str, torch.Tensor]:
+    def swapped_episodes(self, starts: np.ndarray, seed: int) -> np.ndarray:
+        """For each sample, another episode of the same dataset whose instruction differs
+        (drawn with ``seed``): its words, with this sample's images and actions, measure how
+        much the model relies on the instruction."""
+        rng = np.random.default_rng(seed)
+        ep_cache = np.asarray(self._ep_cache)
+        words = np.asarray(self.instructions, dtype=object)
+        out = []
+        for ep in self.ep_global[np.asarray(starts, np.int64)]:
+            cands = np.flatnonzero((ep_cache == ep_cache[ep]) & (words != words[ep]))
+            out.append(rng.choice(cands) if len(cands) else ep)
+        return np.asarray(out, np.int64)
+
+    def batch(self, starts: np.ndarray, text_episodes: np.ndarray | None = None
+              ) -> dict[str, torch.Tensor]:
         """The batch of samples starting at global frames ``starts`` (images as uint8; see
-        :func:`prepare`)."""
+        :func:`prepare`); ``text_episodes`` replaces each sample's instruction by that
+        episode's."""
         starts = np.asarray(starts, np.int64)
-        ep = self.ep_global[starts]
+        ep = self.ep_global[starts] if text_episodes is None else np.asarray(text_episodes)
         out: dict[str, torch.Tensor] = {
-            "text": torch.from_numpy(self.text.sentence[ep]),
+            "text": torch.from_numpy(self._sentences[ep]),
             "text_tokens": torch.from_numpy(self.text.tokens[ep]),
             "text_mask": torch.from_numpy(self.text.mask[ep]),
         }

@@ -100,7 +100,7 @@ class LearnedPolicy:
         batch = {
             "images": to_float(torch.from_numpy(images)[None]),
             "state": torch.from_numpy(state)[None],
-            "text": torch.from_numpy(feats.sentence),
+            "text": torch.from_numpy(self.norm.norm_text(feats.sentence)),
             "text_tokens": torch.from_numpy(feats.tokens),
             "text_mask": torch.from_numpy(feats.mask),
         }

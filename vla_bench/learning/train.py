@@ -7,7 +7,9 @@ if it had never stopped. ``OUT`` holds::
 
     run.json           the arch, model and training configs and the datasets' hashes
     state.pt           weights, optimiser and step (resume)
-    log.jsonl          one line per logged step: loss, lr, validation loss, samples/s
+    log.jsonl          one line per logged step: loss, lr, samples/s, the validation loss and
+                       the validation loss with each sample's instruction swapped for another
+                       of its task's (the gap: how much the model listens to the words)
     loss.png           the training and validation loss curves
     model.safetensors  the final weights with their metadata (checkpoint.py)
 
@@ -155,7 +157,8 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
                        "samples_per_s": seen / max(now - t0, 1e-9), **metrics}
             if step % tcfg.val_every == 0 or step == tcfg.steps:
                 row = row or {"step": step, "loss": value}
-                row["val_loss"] = _val_loss(model, td, val_idx, tcfg, device)
+                row["val_loss"], row["val_loss_swapped_instruction"] = _val_loss(
+                    model, td, val_idx, tcfg, device)
             if row:
                 history.append(row)
                 log.write(json.dumps(row) + "\n")
@@ -231,21 +234,27 @@ def _val_batches(idx: np.ndarray, size: int) -> list[np.ndarray]:
     return [idx[i:i + size] for i in range(0, len(idx), size)]
 
 
-def _val_loss(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig, device: str) -> float:
+def _val_loss(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig, device: str
+              ) -> tuple[float, float]:
+    """Validation loss, and the same with each sample's instruction swapped for another of its
+    task's (the gap is how much the model listens to the words)."""
     import torch
 
     from vla_bench.learning.data import prepare
 
     model.eval()
-    total, n = 0.0, 0
+    swapped = td.swapped_episodes(val_idx, t.seed)
+    totals = [0.0, 0.0]
     with torch.no_grad():
-        for i, chunk in enumerate(_val_batches(val_idx, t.batch_size)):
-            torch.manual_seed(t.seed * 7919 + i)  # diffusion's noise: the same every time
-            loss, _ = model.loss(prepare(td.batch(chunk), device))
-            total += float(loss) * len(chunk)
-            n += len(chunk)
+        for j, text_eps in enumerate((None, swapped)):
+            for i, sel in enumerate(_val_batches(np.arange(len(val_idx)), t.batch_size)):
+                torch.manual_seed(t.seed * 7919 + i)  # diffusion's noise: the same every time
+                batch = td.batch(val_idx[sel], None if text_eps is None else text_eps[sel])
+                loss, _ = model.loss(prepare(batch, device))
+                totals[j] += float(loss) * len(sel)
     model.train()
-    return total / max(n, 1)
+    n = max(len(val_idx), 1)
+    return totals[0] / n, totals[1] / n
 
 
 def _confidence_reference(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig,
@@ -304,11 +313,17 @@ def _plot(history: list[dict[str, Any]], path: Path, arch: str) -> None:
         return
     tr = [(h["step"], h["loss"]) for h in history if "loss" in h]
     va = [(h["step"], h["val_loss"]) for h in history if "val_loss" in h]
+    vs = [(h["step"], h["val_loss_swapped_instruction"]) for h in history
+          if "val_loss_swapped_instruction" in h]
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
     if tr:
         ax.plot(*zip(*tr, strict=True), label="training (batch)", lw=1, alpha=0.8)
     if va:
-        ax.plot(*zip(*va, strict=True), "o-", label="validation (held-out episodes)", lw=1.5, ms=3)
+        ax.plot(*zip(*va, strict=True), "o-", label="validation (held-out episodes)", lw=1.5,
+                ms=3)
+    if vs:
+        ax.plot(*zip(*vs, strict=True), "s--", label="validation, another instruction of the task",
+                lw=1, ms=3)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     if tr and min(v for _, v in tr) > 0:

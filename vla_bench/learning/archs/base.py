@@ -18,7 +18,7 @@ Batch keys (tensors; ``B`` samples, ``V`` cameras, ``L`` text tokens)::
 
     images       float [B, V, 4, S, S]  (inputs.to_float: RGB in [-0.5, 0.5], depth in [0, 1])
     state        float [B, S]           z-scored
-    text         float [B, 384]         MiniLM sentence embedding
+    text         float [B, 384]         MiniLM sentence embedding, centred and scaled (inputs)
     text_tokens  float [B, L, 384]      MiniLM token embeddings (zero at padding)
     text_mask    bool  [B, L]           True at real tokens
     actions      float [B, K, A]        normalised to [-1, 1] (training only)
