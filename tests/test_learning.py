@@ -281,3 +281,16 @@ def test_frame_cache_matches_the_live_observation_path(dataset: Path, cache_root
     np.testing.assert_array_equal(cache.images[cache.starts[1] + t], packed)
     assert cache.images.shape[1:] == (2, 4, 16, 16)
     assert packed[:, 3].max() > 0  # depth is there
+
+
+def test_early_frames_can_be_drawn_more_often() -> None:
+    from vla_bench.learning.train import TrainConfig, sampling_probabilities
+
+    frames = np.concatenate([np.arange(100), np.arange(50)])
+    assert sampling_probabilities(frames, TrainConfig()) is None
+    p = sampling_probabilities(frames, TrainConfig(early_frames=10, early_weight=4.0))
+    assert p.sum() == pytest.approx(1.0)
+    early = frames < 10
+    assert p[early].sum() == pytest.approx(20 * 4 / (20 * 4 + 130))
+    with pytest.raises(ConfigError, match="early_weight"):
+        sampling_probabilities(frames, TrainConfig(early_weight=0.5))

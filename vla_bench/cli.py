@@ -230,6 +230,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     tov = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size),
                              ("lr", args.lr), ("seed", args.seed)) if v is not None}
+    tov.update(_overrides(args.train_set))
     result = train(args.arch, args.data, args.out, preset=args.preset,
                    overrides=_overrides(args.set), train_overrides=tov, device=args.device,
                    threads=args.threads, cache_root=args.cache)
@@ -510,6 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model and optimisation preset (tiny: a smoke test)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a model config value (JSON value), e.g. --set chunk=8")
+    p.add_argument("--train-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a TrainConfig value, e.g. --train-set early_frames=30")
     p.add_argument("--steps", type=_positive, default=None, help="optimisation steps")
     p.add_argument("--batch-size", type=_positive, default=None, help="samples per step")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")

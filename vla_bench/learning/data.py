@@ -69,6 +69,7 @@ class TrainingData:
                 is_val.append(np.full(n, e in val_eps))
                 instructions.append(c.instructions[e])
                 ep_cache.append(ci)
+        self.frame_index = np.concatenate([np.arange(n) for c in caches for n in c.lengths])
         self.cache_id = np.concatenate(cache_id)
         self.local = np.concatenate(local)
         self.ep_end = np.concatenate(ep_end)

@@ -49,6 +49,10 @@ class TrainConfig:
     ckpt_every: int = 250
     log_every: int = 25
     seed: int = 0
+    # Each episode's first ``early_frames`` frames are drawn ``early_weight`` times as often:
+    # where the words decide the goal, the images alike for every goal (1.0: uniform).
+    early_frames: int = 0
+    early_weight: float = 1.0
 
 
 TRAIN_PRESETS = {"default": TrainConfig(),
@@ -117,6 +121,7 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     val_idx = np.sort(val_rng.choice(td.val_index, min(tcfg.val_samples, len(td.val_index)),
                                      replace=False))
     starts = td.train_index  # memory windows running past an episode's end are masked there
+    probs = sampling_probabilities(td.frame_index[starts], tcfg)
 
     from tqdm import tqdm
 
@@ -130,7 +135,8 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
                 break
             model.train()
             rng = np.random.default_rng([tcfg.seed, step])
-            idx = rng.choice(starts, tcfg.batch_size, replace=len(starts) < tcfg.batch_size)
+            idx = rng.choice(starts, tcfg.batch_size, replace=len(starts) < tcfg.batch_size,
+                             p=probs)
             torch.manual_seed(tcfg.seed * 1_000_003 + step)
             gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step)
             batch = prepare(td.batch(idx), device, getattr(cfg, "shift", 0), gen)
@@ -201,6 +207,17 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     summary.update(val_loss=final["val_loss"], val_action_mse=val_err, wall_s=elapsed,
                    checkpoint=str(out / WEIGHTS))
     return summary
+
+
+def sampling_probabilities(frame_index: np.ndarray, t: TrainConfig) -> np.ndarray | None:
+    """Probabilities of drawing each training frame (``None``: uniform)."""
+    if t.early_weight < 1.0:
+        raise ConfigError(f"early_weight must be >= 1 (it up-weights early frames), got "
+                          f"{t.early_weight}")
+    if t.early_frames <= 0 or t.early_weight == 1.0:
+        return None
+    w = np.where(frame_index < t.early_frames, t.early_weight, 1.0)
+    return w / w.sum()
 
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
