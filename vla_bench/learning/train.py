@@ -83,6 +83,7 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
         raise ConfigError(f"unknown preset {preset!r}; valid: {sorted(mod.PRESETS)}")
     cfg = config_from(mod.Config, {**_plain(asdict(mod.PRESETS[preset])), **(overrides or {})})
     tcfg = config_from(TrainConfig, {**asdict(TRAIN_PRESETS[preset]), **(train_overrides or {})})
+    _check_sampling(tcfg)  # before hashing and decoding gigabytes of data
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("--device cuda: torch sees no CUDA GPU here; use --device cpu")
     if threads:
@@ -120,6 +121,7 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     val_rng = np.random.default_rng([tcfg.seed, 1])
     val_idx = np.sort(val_rng.choice(td.val_index, min(tcfg.val_samples, len(td.val_index)),
                                      replace=False))
+    val_swapped = td.swapped_episodes(val_idx, tcfg.seed)  # the same words at every validation
     starts = td.train_index  # memory windows running past an episode's end are masked there
     probs = sampling_probabilities(td.frame_index[starts], tcfg)
 
@@ -164,7 +166,7 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
             if step % tcfg.val_every == 0 or step == tcfg.steps:
                 row = row or {"step": step, "loss": value}
                 row["val_loss"], row["val_loss_swapped_instruction"] = _val_loss(
-                    model, td, val_idx, tcfg, device)
+                    model, td, val_idx, val_swapped, tcfg, device)
             if row:
                 history.append(row)
                 log.write(json.dumps(row) + "\n")
@@ -209,11 +211,15 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     return summary
 
 
-def sampling_probabilities(frame_index: np.ndarray, t: TrainConfig) -> np.ndarray | None:
-    """Probabilities of drawing each training frame (``None``: uniform)."""
+def _check_sampling(t: TrainConfig) -> None:
     if t.early_weight < 1.0:
         raise ConfigError(f"early_weight must be >= 1 (it up-weights early frames), got "
                           f"{t.early_weight}")
+
+
+def sampling_probabilities(frame_index: np.ndarray, t: TrainConfig) -> np.ndarray | None:
+    """Probabilities of drawing each training frame (``None``: uniform)."""
+    _check_sampling(t)
     if t.early_frames <= 0 or t.early_weight == 1.0:
         return None
     w = np.where(frame_index < t.early_frames, t.early_weight, 1.0)
@@ -251,8 +257,8 @@ def _val_batches(idx: np.ndarray, size: int) -> list[np.ndarray]:
     return [idx[i:i + size] for i in range(0, len(idx), size)]
 
 
-def _val_loss(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig, device: str
-              ) -> tuple[float, float]:
+def _val_loss(model: Any, td: Any, val_idx: np.ndarray, swapped: np.ndarray, t: TrainConfig,
+              device: str) -> tuple[float, float]:
     """Validation loss, and the same with each sample's instruction swapped for another of its
     task's (the gap is how much the model listens to the words)."""
     import torch
@@ -260,7 +266,6 @@ def _val_loss(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig, device: 
     from vla_bench.learning.data import prepare
 
     model.eval()
-    swapped = td.swapped_episodes(val_idx, t.seed)
     totals = [0.0, 0.0]
     with torch.no_grad():
         for j, text_eps in enumerate((None, swapped)):

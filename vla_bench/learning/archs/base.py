@@ -54,9 +54,10 @@ def config_from(cls: type, values: dict[str, Any]) -> Any:
     if unknown:
         raise ConfigError(f"unknown {cls.__module__.rsplit('.', 1)[-1]} config key(s) {unknown}; "
                           f"valid: {sorted(known)}")
+    defaults = cls()
     out = {}
     for key, value in values.items():
-        default = getattr(cls(), key)
+        default = getattr(defaults, key)
         if isinstance(default, tuple):
             if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
                 raise ConfigError(f"config {key} must be a list of integers, got {value!r}")
