@@ -294,3 +294,39 @@ def test_early_frames_can_be_drawn_more_often() -> None:
     assert p[early].sum() == pytest.approx(20 * 4 / (20 * 4 + 130))
     with pytest.raises(ConfigError, match="early_weight"):
         sampling_probabilities(frames, TrainConfig(early_weight=0.5))
+
+
+def test_text_query_readout_attends_where_the_words_point() -> None:
+    """A query aligned with one channel finds where that channel lights up; another query
+    (another instruction) finds the other channel's place."""
+    from vla_bench.learning.archs.layers import TextQueryReadout
+
+    readout = TextQueryReadout(channels=2, cond_dim=2, n_queries=1, key_dim=2)
+    with torch.no_grad():
+        readout.key.weight.copy_(torch.eye(2).view(2, 2, 1, 1) * 20.0)
+        readout.key.bias.zero_()
+        readout.query.weight.copy_(torch.eye(2))
+        readout.query.bias.zero_()
+    maps = torch.zeros(1, 2, 8, 8)
+    maps[0, 0, 1, 6] = 1.0  # channel 0 (say, "red") top right
+    maps[0, 1, 6, 1] = 1.0  # channel 1 ("blue") bottom left
+    red = readout(maps, torch.tensor([[1.0, 0.0]]))
+    blue = readout(maps, torch.tensor([[0.0, 1.0]]))
+    assert red[0, 0] > 0.5 and red[0, 1] < -0.5  # x right, y up
+    assert blue[0, 0] < -0.5 and blue[0, 1] > 0.5
+    assert red.shape == (1, readout.out_dim)
+
+
+def test_state_exclusion_keeps_the_named_entries_only() -> None:
+    from vla_bench.learning.data import state_columns
+    from vla_bench.learning.train import TrainConfig
+
+    names = ["base_vx", "base_wz", "pelvis_height", "q/left_hip_pitch_joint",
+             "q/right_knee_joint", "q/right_elbow_joint", "dq/right_elbow_joint",
+             "right_tcp_x"]
+    cols = state_columns(names, len(names), TrainConfig().state_exclude)
+    assert [names[i] for i in cols] == ["pelvis_height", "q/right_elbow_joint", "right_tcp_x"]
+    assert list(state_columns(names, len(names), ())) == list(range(len(names)))
+    assert list(state_columns((), 5, ("base_*",))) == list(range(5))  # no names: all kept
+    with pytest.raises(ConfigError, match="leaves no state entry"):
+        state_columns(names, len(names), ("*",))

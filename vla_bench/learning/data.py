@@ -33,7 +33,8 @@ class TrainingData:
     """
 
     def __init__(self, caches: Sequence[FrameCache], text: TextEncoder, *, val_fraction: float,
-                 seed: int, chunk: int, history: int = 1) -> None:
+                 seed: int, chunk: int, history: int = 1,
+                 state_exclude: Sequence[str] = ()) -> None:
         if not caches:
             raise ConfigError("no datasets given")
         first = caches[0].meta
@@ -87,7 +88,9 @@ class TrainingData:
                                          self.text.sentence[train_eps])
         self._sentences = self.normalizer.norm_text(self.text.sentence)
         self._actions = self.normalizer.norm_action(actions)
-        self._states = self.normalizer.norm_state(states)
+        self.state_columns = state_columns(self.layout.state_names, states.shape[1],
+                                           state_exclude)
+        self._states = self.normalizer.norm_state(states)[:, self.state_columns]
 
     @property
     def val_episodes(self) -> int:
@@ -160,6 +163,20 @@ class TrainingData:
             action_mask=torch.from_numpy(mask.reshape(b, h, -1) & valid[..., None]),
             valid=torch.from_numpy(valid))
         return out
+
+
+def state_columns(names: Sequence[str], n: int, exclude: Sequence[str]) -> np.ndarray:
+    """Indices of the ``n`` state entries a model sees: those whose name matches none of the
+    fnmatch patterns ``exclude`` (all of them for a dataset without state names)."""
+    from fnmatch import fnmatchcase
+
+    if not names:
+        return np.arange(n)
+    keep = [i for i, name in enumerate(names) if not any(fnmatchcase(name, p) for p in exclude)]
+    if not keep:
+        raise ConfigError(f"state_exclude {list(exclude)} leaves no state entry; the state has "
+                          f"{list(names)[:8]}...")
+    return np.asarray(keep, np.int64)
 
 
 def prepare(batch: dict[str, torch.Tensor], device: str | torch.device,

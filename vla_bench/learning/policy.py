@@ -50,6 +50,10 @@ class LearnedPolicy:
         self.image_size = int(layout["image_size"])
         self.action_names = tuple(layout["action_names"])
         self.state_names = tuple(layout["state_names"])
+        inputs = layout.get("state_inputs")
+        self.state_columns = (np.arange(len(self.state_names)) if inputs is None else
+                              np.asarray([self.state_names.index(n) if isinstance(n, str) else n
+                                          for n in inputs], np.int64))
         cfg = self.model.cfg
         self.execute = int(execute) if execute is not None else cfg.execute
         if not 1 <= self.execute <= cfg.chunk:
@@ -97,6 +101,7 @@ class LearnedPolicy:
         feats = self.text.encode([instruction])
         images = obs_images(obs, self.layout_cameras, self.image_size)
         state = self.norm.norm_state(np.asarray(obs[cv.OBS_STATE], np.float32))
+        state = state[self.state_columns]
         batch = {
             "images": to_float(torch.from_numpy(images)[None]),
             "state": torch.from_numpy(state)[None],

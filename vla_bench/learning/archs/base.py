@@ -59,8 +59,11 @@ def config_from(cls: type, values: dict[str, Any]) -> Any:
     for key, value in values.items():
         default = getattr(defaults, key)
         if isinstance(default, tuple):
-            if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
-                raise ConfigError(f"config {key} must be a list of integers, got {value!r}")
+            kind = type(default[0]) if default else int
+            if (not isinstance(value, (list, tuple))
+                    or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value)):
+                raise ConfigError(f"config {key} must be a list of "
+                                  f"{'integers' if kind is int else 'strings'}, got {value!r}")
             value = tuple(value)
         elif isinstance(default, bool):
             if not isinstance(value, bool):

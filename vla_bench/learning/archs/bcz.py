@@ -32,6 +32,7 @@ class Config:
     image_size: int = 64
     widths: tuple[int, ...] = (32, 64, 96, 128)  # ResNet stages (channels)
     text_dim: int = 128  # sentence embedding projected to this for FiLM
+    text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
     hidden: int = 384
     dropout: float = 0.1
     chunk: int = 10  # actions predicted per step
@@ -55,7 +56,8 @@ class Model(nn.Module):
         super().__init__()
         self.cfg, self.dims = cfg, dims
         self.obs = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
-                                          dims.state_dim, dims.n_cameras)
+                                          dims.state_dim, dims.n_cameras,
+                                          cfg.text_queries)
         self.head = MCDropoutChunkHead(self.obs.out_dim, cfg.hidden, cfg.chunk,
                                        dims.action_dim, cfg.dropout)
 

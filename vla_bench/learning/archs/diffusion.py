@@ -51,6 +51,7 @@ class Config:
     image_size: int = 64
     widths: tuple[int, ...] = (32, 64, 96, 128)  # ResNet stages (channels)
     text_dim: int = 128  # sentence embedding projected to this for FiLM
+    text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
     cond_dim: int = 256  # observation conditioning vector
     time_dim: int = 128  # timestep embedding
     hidden: int = 256  # noise-model width
@@ -109,7 +110,8 @@ class Model(nn.Module):
             raise ConfigError("n_samples and noise_samples must be >= 1")
         self.cfg, self.dims = cfg, dims
         self.encoder = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
-                                              dims.state_dim, dims.n_cameras)
+                                              dims.state_dim, dims.n_cameras,
+                                              cfg.text_queries)
         self.obs = nn.Sequential(nn.Linear(self.encoder.out_dim,
                                            cfg.cond_dim), nn.GELU())
         self.time = nn.Sequential(nn.Linear(cfg.time_dim, cfg.time_dim), nn.GELU())

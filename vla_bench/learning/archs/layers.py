@@ -82,10 +82,17 @@ class FiLMResNet(nn.Module):
         self.out_channels = c
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        return self.forward_all(x, cond)[-1]
+
+    def forward_all(self, x: torch.Tensor, cond: torch.Tensor | None = None
+                    ) -> list[torch.Tensor]:
+        """Every block's output map, the first (stride 4) to the last."""
         h = self.stem(x)
+        maps = []
         for block in self.blocks:
             h = block(h, cond)
-        return h
+            maps.append(h)
+        return maps
 
 
 class TokenLearner(nn.Module):
@@ -179,28 +186,74 @@ def bin_decode(logits: torch.Tensor, radius: int = 2) -> tuple[torch.Tensor, tor
     return idx, mass.clamp(0.0, 1.0)
 
 
+class TextQueryReadout(nn.Module):
+    """Where the words point in a feature map: ``n_queries`` queries projected from the
+    instruction attend over the map's positions (a softmax over ``h * w``), and each returns
+    the attended position (x, y in [-1, 1]), how strongly anything matched (the log-sum-exp of
+    its logits) and the attended ``value_dim`` features: ``[N, n_queries * (3 + value_dim)]``.
+
+    FiLM alone leaves the model to discover that "the red printer" should select a colour and
+    then a place; this gives that binding a direct path (the language-conditioned spatial
+    attention of CLIPort-like and VLA models), which is what the goal-choice tasks test: three
+    or more candidates in view, the words decide which one."""
+
+    def __init__(self, channels: int, cond_dim: int, n_queries: int, key_dim: int = 32,
+                 value_dim: int = 16) -> None:
+        super().__init__()
+        self.key = nn.Conv2d(channels, key_dim, 1)
+        self.value = nn.Conv2d(channels, value_dim, 1)
+        self.query = nn.Linear(cond_dim, n_queries * key_dim)
+        self.n, self.key_dim = n_queries, key_dim
+        self.out_dim = n_queries * (3 + value_dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        keys = self.key(x).flatten(2)  # [N, K, HW]
+        q = self.query(cond).view(n, self.n, self.key_dim)
+        logits = torch.einsum("nqk,nkp->nqp", q, keys) / math.sqrt(self.key_dim)
+        p = logits.softmax(-1)
+        ys = torch.linspace(-1, 1, h, device=x.device).repeat_interleave(w)
+        xs = torch.linspace(-1, 1, w, device=x.device).repeat(h)
+        where = torch.stack([(p * xs).sum(-1), (p * ys).sum(-1)], dim=-1)  # [N, Q, 2]
+        strength = logits.logsumexp(-1, keepdim=True) - math.log(h * w)
+        values = torch.einsum("nqp,nvp->nqv", p, self.value(x).flatten(2))
+        return torch.cat([where, strength, values], dim=-1).flatten(1)
+
+
 class FiLMObservationEncoder(nn.Module):
     """BC-Z's observation encoder, shared by bcz, diffusion and memory: the sentence embedding
     projected to ``text_dim`` FiLM-conditions a :class:`CameraEncoder`; each camera's map is
     read out as spatial-softmax keypoints and an average-pooled vector, and concatenated with
-    the embedded state and the projected text: ``[N, out_dim]``."""
+    the embedded state and the projected text: ``[N, out_dim]``. ``text_queries > 0`` adds a
+    :class:`TextQueryReadout` of each camera's map."""
 
     def __init__(self, widths: tuple[int, ...], text_in: int, text_dim: int, state_dim: int,
-                 n_cameras: int) -> None:
+                 n_cameras: int, text_queries: int = 0) -> None:
         super().__init__()
         self.text = nn.Sequential(nn.Linear(text_in, text_dim), nn.GELU())
         self.vision = CameraEncoder(widths, text_dim, n_cameras)
         self.state = nn.Sequential(nn.Linear(state_dim, 64), nn.GELU())
-        self.out_dim = n_cameras * 3 * self.vision.out_channels + 64 + text_dim
+        # Queries read the first block's map (stride 4: colours and small objects still
+        # crisp) and the last one's (shapes).
+        self.readouts = nn.ModuleList(
+            [TextQueryReadout(c, text_dim, text_queries) for c in (widths[0], widths[-1])]
+            if text_queries else [])
+        extra = n_cameras * sum(r.out_dim for r in self.readouts)
+        self.out_dim = n_cameras * 3 * self.vision.out_channels + 64 + text_dim + extra
 
     def forward(self, images: torch.Tensor, state: torch.Tensor, text: torch.Tensor
                 ) -> torch.Tensor:
         t = self.text(text)
-        maps = self.vision(images, t)  # [N, V, C, h, w]
-        flat = maps.flatten(0, 1)
-        kp = spatial_softmax(flat).view(maps.shape[0], -1)
-        pooled = flat.mean((-1, -2)).view(maps.shape[0], -1)
-        return torch.cat([kp, pooled, self.state(state), t], dim=-1)
+        b, v = images.shape[:2]
+        tc = t.repeat_interleave(v, dim=0)
+        levels = self.vision.cnn.forward_all(images.flatten(0, 1), tc)
+        flat = levels[-1] + self.vision.camera.repeat(b, 1, 1, 1)  # [N*V, C, h, w]
+        kp = spatial_softmax(flat).view(b, -1)
+        pooled = flat.mean((-1, -2)).view(b, -1)
+        parts = [kp, pooled, self.state(state), t]
+        for readout, level in zip(self.readouts, (levels[0], flat), strict=False):
+            parts.append(readout(level, tc).view(b, -1))
+        return torch.cat(parts, dim=-1)
 
 
 class MCDropoutChunkHead(nn.Module):

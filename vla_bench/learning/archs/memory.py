@@ -48,6 +48,7 @@ class Config:
     image_size: int = 64
     widths: tuple[int, ...] = (16, 32, 48, 64)  # ResNet stages: run on every step of a window
     text_dim: int = 64  # sentence embedding projected to this for FiLM
+    text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
     d_model: int = 160  # step feature / memory slot width
     heads: int = 4
     layers: int = 2  # causal transformer over the memory
@@ -95,7 +96,8 @@ class Model(nn.Module):
         super().__init__()
         self.cfg, self.dims = cfg, dims
         self.encoder = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
-                                              dims.state_dim, dims.n_cameras)
+                                              dims.state_dim, dims.n_cameras,
+                                              cfg.text_queries)
         self.step = nn.Sequential(nn.Linear(self.encoder.out_dim,
                                             cfg.d_model), nn.LayerNorm(cfg.d_model))
         self.reader = nn.ModuleList(Block(cfg.d_model, cfg.heads) for _ in range(cfg.layers))
