@@ -263,6 +263,19 @@ def test_bad_training_options_are_refused(dataset: Path, cache_root: Path,
         _train("bcz", dataset, tmp_path / "c", cache_root, train_overrides={"steps": "many"})
     with pytest.raises(UnknownNameError, match="rt1"):
         _train("rt2", dataset, tmp_path / "d", cache_root)
+    with pytest.raises(ConfigError, match="mirror is a probability"):
+        _train("bcz", dataset, tmp_path / "e", cache_root, train_overrides={"mirror": 1.5})
+    with pytest.raises(ConfigError, match="list of strings"):
+        _train("bcz", dataset, tmp_path / "f", cache_root,
+               train_overrides={"state_exclude": "base_*"})
+
+
+def test_training_with_mirrored_samples_runs(dataset: Path, cache_root: Path,
+                                             tmp_path: Path) -> None:
+    summary = _train("memory", dataset, tmp_path / "m", cache_root,
+                     train_overrides={"mirror": 0.5})
+    run = json.loads((tmp_path / "m" / "run.json").read_text())
+    assert run["train"]["mirror"] == 0.5 and np.isfinite(summary["val_loss"])
 
 
 def test_frame_cache_matches_the_live_observation_path(dataset: Path, cache_root: Path) -> None:
@@ -330,3 +343,56 @@ def test_state_exclusion_keeps_the_named_entries_only() -> None:
     assert list(state_columns((), 5, ("base_*",))) == list(range(5))  # no names: all kept
     with pytest.raises(ConfigError, match="leaves no state entry"):
         state_columns(names, len(names), ("*",))
+
+
+def test_mirror_plan_swaps_sides_and_negates_y_roll_and_yaw() -> None:
+    from vla_bench.learning.mirror import mirror_plan, mirror_words
+
+    names = ["base_vx", "base_vy", "base_wz", "right_dy", "right_dpitch", "right_dyaw",
+             "left_dy", "left_dpitch", "left_dyaw", "q/left_hip_roll_joint",
+             "q/right_hip_roll_joint", "q/waist_pitch_joint"]
+    partner, sign = mirror_plan(names)
+    x = np.arange(1.0, len(names) + 1)
+    m = dict(zip(names, sign * x[partner], strict=True))
+    assert m["base_vx"] == 1 and m["base_vy"] == -2 and m["base_wz"] == -3
+    assert m["right_dy"] == -7 and m["left_dpitch"] == 5 and m["left_dyaw"] == -6
+    assert m["q/left_hip_roll_joint"] == -11 and m["q/waist_pitch_joint"] == 12
+    np.testing.assert_array_equal((sign * (sign * x[partner])[partner]), x)  # an involution
+    assert mirror_words("Put it on the Left shelf, right?") == "Put it on the Right shelf, left?"
+    assert mirror_words("the bright red cup") == "the bright red cup"
+    with pytest.raises(ConfigError, match="no 'left_dx'"):
+        mirror_plan(["right_dx"])
+    with pytest.raises(ConfigError, match="unknown component"):
+        mirror_plan(["base_mystery"])
+
+
+def test_mirrored_samples_flip_the_images_and_mirror_state_and_actions(dataset: Path,
+                                                                       cache_root: Path) -> None:
+    from vla_bench.learning.data import TrainingData
+    from vla_bench.learning.frames import build_cache
+    from vla_bench.learning.mirror import mirror_plan
+    from vla_bench.learning.text import shared_encoder
+
+    cache = build_cache(dataset, 32, cache_root, progress=False)
+    names = cache.meta["state_names"]
+    partner, sign = mirror_plan(names)
+    home = np.asarray(cache.state[cache.starts])
+    # The G1 starts in a symmetric pose: the name-based mirror must map it onto itself (a
+    # wrong sign convention for any roll/yaw joint, y or side would show here).
+    np.testing.assert_allclose(home[:, partner] * sign, home, atol=1e-3)
+    td = TrainingData([cache], shared_encoder(), val_fraction=0.34, seed=0, chunk=4,
+                      mirror=True)
+    starts = td.train_index[::7][:6]
+    plain = td.batch(starts)
+    flags = np.array([True, False] * 3)
+    mixed = td.batch(starts, mirrored=flags)
+    np.testing.assert_array_equal(mixed["images"][flags], plain["images"][flags].flip(-1))
+    np.testing.assert_array_equal(mixed["images"][~flags], plain["images"][~flags])
+    raw = np.asarray(cache.action)[td.local[starts]]
+    ap, asg = mirror_plan(cache.meta["action_names"])
+    want = td.normalizer.norm_action(raw[:, ap] * asg)
+    np.testing.assert_allclose(mixed["actions"][flags, 0].numpy(), want[flags], atol=1e-6)
+    np.testing.assert_array_equal(mixed["actions"][~flags], plain["actions"][~flags])
+    plain_td = TrainingData([cache], shared_encoder(), val_fraction=0.34, seed=0, chunk=4)
+    with pytest.raises(ConfigError, match="mirror=True"):
+        plain_td.batch(starts, mirrored=flags)

@@ -12,7 +12,7 @@ import torch
 from vla_bench.errors import ConfigError
 from vla_bench.learning.frames import FrameCache
 from vla_bench.learning.inputs import Normalizer, to_float
-from vla_bench.learning.text import TextEncoder
+from vla_bench.learning.text import TextEncoder, TextFeatures
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,13 @@ class TrainingData:
     """Several frame caches as one set of frames, split by episode into train and validation.
 
     ``val_fraction`` of each dataset's episodes (at least one) are held out, chosen by
-    ``seed``; statistics are fitted on the training episodes only.
+    ``seed``; statistics are fitted on the training episodes only. ``mirror``: also prepare
+    every sample's left-right mirror image (:mod:`.mirror`) for :meth:`batch`.
     """
 
     def __init__(self, caches: Sequence[FrameCache], text: TextEncoder, *, val_fraction: float,
                  seed: int, chunk: int, history: int = 1,
-                 state_exclude: Sequence[str] = ()) -> None:
+                 state_exclude: Sequence[str] = (), mirror: bool = False) -> None:
         if not caches:
             raise ConfigError("no datasets given")
         first = caches[0].meta
@@ -91,6 +92,20 @@ class TrainingData:
         self.state_columns = state_columns(self.layout.state_names, states.shape[1],
                                            state_exclude)
         self._states = self.normalizer.norm_state(states)[:, self.state_columns]
+        self.mirror = mirror
+        self._actions_m = self._states_m = self._sentences_m = None
+        self.text_m: TextFeatures | None = None
+        if mirror:
+            from vla_bench.learning.mirror import mirror_plan, mirror_words
+
+            if not self.layout.state_names or not self.layout.action_names:
+                raise ConfigError("mirror needs the datasets' state and action names")
+            sp, ss = mirror_plan(self.layout.state_names)
+            ap, asg = mirror_plan(self.layout.action_names)
+            self._actions_m = self.normalizer.norm_action(actions[:, ap] * asg)
+            self._states_m = self.normalizer.norm_state(states[:, sp] * ss)[:, self.state_columns]
+            self.text_m = text.encode([mirror_words(t) for t in instructions])
+            self._sentences_m = self.normalizer.norm_text(self.text_m.sentence)
 
     @property
     def val_episodes(self) -> int:
@@ -107,14 +122,32 @@ class TrainingData:
             out[sel[order]] = self.caches[ci].images[loc[order]]
         return out
 
-    def _chunks(self, glob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _chunks(self, glob: np.ndarray, mirrored: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
         k = np.arange(self.chunk)
         idx = glob[:, None] + k[None]  # global frame indices of the chunk
         ends = glob + (self.ep_end[glob] - self.local[glob])  # the episode's global end
         mask = idx < ends[:, None]
         idx = np.where(mask, idx, glob[:, None])
-        acts = np.where(mask[..., None], self._actions[idx], 0.0).astype(np.float32)
+        acts = self._actions[idx]
+        if mirrored is not None:
+            acts = np.where(mirrored[:, None, None], self._actions_m[idx], acts)
+        acts = np.where(mask[..., None], acts, 0.0).astype(np.float32)
         return acts, mask
+
+    def _pick(self, plain: np.ndarray, mirror: np.ndarray | None, rows: np.ndarray,
+              mirrored: np.ndarray | None) -> np.ndarray:
+        """``plain[rows]``, with ``mirror[rows]`` where ``mirrored``."""
+        if mirrored is None:
+            return plain[rows]
+        return np.where(mirrored.reshape(-1, *[1] * (plain.ndim - 1)), mirror[rows], plain[rows])
+
+    @staticmethod
+    def _flip(images: np.ndarray, mirrored: np.ndarray | None) -> np.ndarray:
+        """Images ``[N, V, C, S, S]`` flipped left-right where ``mirrored``."""
+        if mirrored is not None:
+            images[mirrored] = images[mirrored][..., ::-1]
+        return images
 
     def swapped_episodes(self, starts: np.ndarray, seed: int) -> np.ndarray:
         """For each sample, another episode of the same dataset whose instruction differs
@@ -129,22 +162,32 @@ class TrainingData:
             out.append(rng.choice(cands) if len(cands) else ep)
         return np.asarray(out, np.int64)
 
-    def batch(self, starts: np.ndarray, text_episodes: np.ndarray | None = None
-              ) -> dict[str, torch.Tensor]:
+    def batch(self, starts: np.ndarray, text_episodes: np.ndarray | None = None,
+              mirrored: np.ndarray | None = None) -> dict[str, torch.Tensor]:
         """The batch of samples starting at global frames ``starts`` (images as uint8; see
         :func:`prepare`); ``text_episodes`` replaces each sample's instruction by that
-        episode's."""
+        episode's; ``mirrored`` (booleans, one per sample; needs ``mirror=True``) gives those
+        samples as seen in a left-right mirror."""
         starts = np.asarray(starts, np.int64)
         ep = self.ep_global[starts] if text_episodes is None else np.asarray(text_episodes)
+        m = None
+        if mirrored is not None and np.any(mirrored):
+            if not self.mirror:
+                raise ConfigError("this TrainingData was built without mirror=True")
+            m = np.asarray(mirrored, bool)
+        tm = self.text_m
         out: dict[str, torch.Tensor] = {
-            "text": torch.from_numpy(self._sentences[ep]),
-            "text_tokens": torch.from_numpy(self.text.tokens[ep]),
-            "text_mask": torch.from_numpy(self.text.mask[ep]),
+            "text": torch.from_numpy(self._pick(self._sentences, self._sentences_m, ep, m)),
+            "text_tokens": torch.from_numpy(self._pick(
+                self.text.tokens, tm.tokens if tm else None, ep, m)),
+            "text_mask": torch.from_numpy(self._pick(
+                self.text.mask, tm.mask if tm else None, ep, m)),
         }
         if self.history == 1:
-            acts, mask = self._chunks(starts)
-            out.update(images=torch.from_numpy(self._images(starts)),
-                       state=torch.from_numpy(self._states[starts]),
+            acts, mask = self._chunks(starts, m)
+            out.update(images=torch.from_numpy(self._flip(self._images(starts), m)),
+                       state=torch.from_numpy(self._pick(self._states, self._states_m,
+                                                         starts, m)),
                        actions=torch.from_numpy(acts), action_mask=torch.from_numpy(mask))
             return out
         t = np.arange(self.history)
@@ -153,12 +196,14 @@ class TrainingData:
         valid = glob < ends
         glob = np.where(valid, glob, starts[:, None])
         flat = glob.reshape(-1)
-        acts, mask = self._chunks(flat)
         b, h = glob.shape
+        mf = None if m is None else np.repeat(m, h)  # a window is mirrored as a whole
+        acts, mask = self._chunks(flat, mf)
         out.update(
-            images=torch.from_numpy(self._images(flat).reshape(
+            images=torch.from_numpy(self._flip(self._images(flat), mf).reshape(
                 b, h, *self.caches[0].images.shape[1:])),
-            state=torch.from_numpy(self._states[flat].reshape(b, h, -1)),
+            state=torch.from_numpy(self._pick(self._states, self._states_m, flat,
+                                              mf).reshape(b, h, -1)),
             actions=torch.from_numpy(acts.reshape(b, h, self.chunk, -1)),
             action_mask=torch.from_numpy(mask.reshape(b, h, -1) & valid[..., None]),
             valid=torch.from_numpy(valid))

@@ -62,6 +62,11 @@ class TrainConfig:
     # (the copycat problem of behaviour cloning).
     state_exclude: tuple[str, ...] = ("base_v*", "base_wz", "dq/*", "q/*_hip_*", "q/*_knee_*",
                                       "q/*_ankle_*")
+    # The probability that a training sample is seen in a left-right mirror (images flipped,
+    # y, roll and yaw negated, left and right swapped: learning/mirror.py). Off by default:
+    # it doubles the layouts of a navigation task but gives arm tasks a left-arm double of
+    # every right-arm move.
+    mirror: float = 0.0
 
 
 START_FRAMES = 10  # "the start of an episode" in the validation of the language gap
@@ -113,7 +118,7 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     text = shared_encoder()
     td = TrainingData(caches, text, val_fraction=tcfg.val_fraction, seed=tcfg.seed,
                       chunk=cfg.chunk, history=cfg.history,
-                      state_exclude=tuple(tcfg.state_exclude))
+                      state_exclude=tuple(tcfg.state_exclude), mirror=tcfg.mirror > 0)
     dims = Dims(action_dim=len(td.layout.action_names) or caches[0].action.shape[1],
                 state_dim=len(td.state_columns), n_cameras=len(td.layout.cameras))
     torch.manual_seed(tcfg.seed)
@@ -158,9 +163,11 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
             rng = np.random.default_rng([tcfg.seed, step])
             idx = rng.choice(starts, tcfg.batch_size, replace=len(starts) < tcfg.batch_size,
                              p=probs)
+            mirrored = rng.random(len(idx)) < tcfg.mirror if tcfg.mirror else None
             torch.manual_seed(tcfg.seed * 1_000_003 + step)
             gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step)
-            batch = prepare(td.batch(idx), device, getattr(cfg, "shift", 0), gen)
+            batch = prepare(td.batch(idx, mirrored=mirrored), device, getattr(cfg, "shift", 0),
+                            gen)
             for group in opt.param_groups:
                 group["lr"] = _lr(step, tcfg)
             loss, metrics = model.loss(batch)
@@ -238,6 +245,8 @@ def _check_sampling(t: TrainConfig) -> None:
     if t.early_weight < 1.0:
         raise ConfigError(f"early_weight must be >= 1 (it up-weights early frames), got "
                           f"{t.early_weight}")
+    if not 0.0 <= t.mirror <= 1.0:
+        raise ConfigError(f"mirror is a probability in [0, 1], got {t.mirror}")
 
 
 def sampling_probabilities(frame_index: np.ndarray, t: TrainConfig) -> np.ndarray | None:
