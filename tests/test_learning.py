@@ -338,7 +338,7 @@ def test_state_exclusion_keeps_the_named_entries_only() -> None:
              "q/right_knee_joint", "q/right_elbow_joint", "dq/right_elbow_joint",
              "right_tcp_x"]
     cols = state_columns(names, len(names), TrainConfig().state_exclude)
-    assert [names[i] for i in cols] == ["pelvis_height", "q/right_elbow_joint", "right_tcp_x"]
+    assert [names[i] for i in cols] == ["right_tcp_x"]  # the hands' state only
     assert list(state_columns(names, len(names), ())) == list(range(len(names)))
     assert list(state_columns((), 5, ("base_*",))) == list(range(5))  # no names: all kept
     with pytest.raises(ConfigError, match="leaves no state entry"):
@@ -396,3 +396,36 @@ def test_mirrored_samples_flip_the_images_and_mirror_state_and_actions(dataset: 
     plain_td = TrainingData([cache], shared_encoder(), val_fraction=0.34, seed=0, chunk=4)
     with pytest.raises(ConfigError, match="mirror=True"):
         plain_td.batch(starts, mirrored=flags)
+
+
+def test_alignment_matches_instructions_to_their_goal_views() -> None:
+    """Fitted on a few (instruction, last view) pairs, the alignment loss falls and the
+    instruction picks its own episode's view over the others."""
+    from vla_bench.learning.archs.layers import FiLMObservationEncoder
+
+    torch.manual_seed(0)
+    enc = FiLMObservationEncoder((8, 16), 384, 16, 5, 2, text_queries=2, align_dim=16)
+    views = torch.rand(6, 2, 4, 32, 32)
+    text = torch.nn.functional.normalize(torch.randn(6, 384), dim=-1)
+    opt = torch.optim.Adam(enc.parameters(), lr=3e-3)
+    first = float(enc.alignment_loss(views, text).detach())
+    for _ in range(60):
+        loss = enc.alignment_loss(views, text)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss.detach()) < 0.3 * first
+    with torch.no_grad():
+        b = views.shape[0]
+        maps = enc.vision.cnn(views.flatten(0, 1), None).mean((-1, -2)).view(b, -1)
+        sim = enc.align_text(text) @ enc.align_image(maps).T
+    assert (sim.argmax(1) == torch.arange(6)).all()
+
+
+def test_training_with_the_alignment_loss(dataset: Path, cache_root: Path,
+                                          tmp_path: Path) -> None:
+    _train("bcz", dataset, tmp_path / "a", cache_root, train_overrides={"align_weight": 0.5})
+    logged = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").open()]
+    assert any("align" in row for row in logged)
+    with pytest.raises(ConfigError, match="available for bcz, diffusion and memory"):
+        _train("rt1", dataset, tmp_path / "b", cache_root, train_overrides={"align_weight": 0.5})

@@ -142,6 +142,15 @@ class TrainingData:
             return plain[rows]
         return np.where(mirrored.reshape(-1, *[1] * (plain.ndim - 1)), mirror[rows], plain[rows])
 
+    def goal_images(self, starts: np.ndarray, mirrored: np.ndarray | None = None
+                    ) -> torch.Tensor:
+        """uint8 images of the last frame of each sample's episode ``[B, V, 4, S, S]``: what
+        the robot sees when the demonstration has done what the words asked."""
+        starts = np.asarray(starts, np.int64)
+        last = starts + (self.ep_end[starts] - self.local[starts]) - 1
+        m = None if mirrored is None or not np.any(mirrored) else np.asarray(mirrored, bool)
+        return torch.from_numpy(self._flip(self._images(last), m))
+
     @staticmethod
     def _flip(images: np.ndarray, mirrored: np.ndarray | None) -> np.ndarray:
         """Images ``[N, V, C, S, S]`` flipped left-right where ``mirrored``."""
@@ -219,8 +228,9 @@ def state_columns(names: Sequence[str], n: int, exclude: Sequence[str]) -> np.nd
         return np.arange(n)
     keep = [i for i, name in enumerate(names) if not any(fnmatchcase(name, p) for p in exclude)]
     if not keep:
-        raise ConfigError(f"state_exclude {list(exclude)} leaves no state entry; the state has "
-                          f"{list(names)[:8]}...")
+        raise ConfigError(f"state_exclude {list(exclude)} leaves no state entry of "
+                          f"{list(names)[:8]}...; keep some with --train-set "
+                          "'state_exclude=[\"base_*\", \"dq/*\"]' (patterns to leave out)")
     return np.asarray(keep, np.int64)
 
 

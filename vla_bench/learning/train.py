@@ -54,19 +54,23 @@ class TrainConfig:
     # where the words decide the goal, the images alike for every goal (1.0: uniform).
     early_frames: int = 0
     early_weight: float = 1.0
-    # State entries the model does not see (fnmatch patterns). A humanoid's base velocities,
-    # joint velocities and leg joints tell where it is already walking (a linear fit on the
-    # state explains 65-97 % of the variance of the base commands in the lite demos, and
-    # 50-93 % without the base velocities: the legs' pose), so a policy that reads them
-    # copies the last action and never learns to read the words and images that decide it
-    # (the copycat problem of behaviour cloning).
-    state_exclude: tuple[str, ...] = ("base_v*", "base_wz", "dq/*", "q/*_hip_*", "q/*_knee_*",
-                                      "q/*_ankle_*")
+    # State entries the model does not see (fnmatch patterns): all but the hands' (TCP
+    # positions, gripper openings). Whatever moves with the walk tells where the robot is
+    # already going, and a model that reads it copies the motion under way instead of
+    # deciding it from the words and the view (behaviour cloning's copycat problem). In the
+    # lite demos a linear fit explains 65-97 % of the variance of the base commands from the
+    # full state, 50-93 % without the base velocities (the legs' pose), and still 64-77 % on
+    # GoToPrinter from the arm joints alone (they sway to hold the hands steady).
+    state_exclude: tuple[str, ...] = ("base_*", "pelvis_*", "gravity_*", "q/*", "dq/*")
     # The probability that a training sample is seen in a left-right mirror (images flipped,
     # y, roll and yaw negated, left and right swapped: learning/mirror.py). Off by default:
     # it doubles the layouts of a navigation task but gives arm tasks a left-arm double of
     # every right-arm move.
     mirror: float = 0.0
+    # Weight of the instruction / goal-view alignment loss (archs with a FiLM encoder: bcz,
+    # diffusion, memory; 0: off): each instruction is matched, contrastively, to the last view
+    # of its episode, where the named object is in front of the robot.
+    align_weight: float = 0.0
 
 
 START_FRAMES = 10  # "the start of an episode" in the validation of the language gap
@@ -123,6 +127,9 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
                 state_dim=len(td.state_columns), n_cameras=len(td.layout.cameras))
     torch.manual_seed(tcfg.seed)
     model = mod.Model(cfg, dims).to(device)
+    if tcfg.align_weight and not hasattr(model, "alignment_loss"):
+        raise ConfigError(f"align_weight: {arch} has no instruction / goal-view alignment; "
+                          "it is available for bcz, diffusion and memory")
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     step, history, elapsed = 0, [], 0.0
@@ -166,11 +173,16 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
             mirrored = rng.random(len(idx)) < tcfg.mirror if tcfg.mirror else None
             torch.manual_seed(tcfg.seed * 1_000_003 + step)
             gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step)
-            batch = prepare(td.batch(idx, mirrored=mirrored), device, getattr(cfg, "shift", 0),
-                            gen)
+            shift = getattr(cfg, "shift", 0)
+            batch = prepare(td.batch(idx, mirrored=mirrored), device, shift, gen)
             for group in opt.param_groups:
                 group["lr"] = _lr(step, tcfg)
             loss, metrics = model.loss(batch)
+            if tcfg.align_weight:
+                goal = prepare({"images": td.goal_images(idx, mirrored)}, device, shift, gen)
+                align = model.alignment_loss(goal["images"], batch["text"])
+                loss = loss + tcfg.align_weight * align
+                metrics = {**metrics, "align": float(align.detach())}
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise ConfigError(f"training loss became {value} at step {step}; lower "
@@ -247,6 +259,8 @@ def _check_sampling(t: TrainConfig) -> None:
                           f"{t.early_weight}")
     if not 0.0 <= t.mirror <= 1.0:
         raise ConfigError(f"mirror is a probability in [0, 1], got {t.mirror}")
+    if t.align_weight < 0.0:
+        raise ConfigError(f"align_weight must be >= 0, got {t.align_weight}")
 
 
 def sampling_probabilities(frame_index: np.ndarray, t: TrainConfig) -> np.ndarray | None:

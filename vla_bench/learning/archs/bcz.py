@@ -33,6 +33,7 @@ class Config:
     widths: tuple[int, ...] = (32, 64, 96, 128)  # ResNet stages (channels)
     text_dim: int = 128  # sentence embedding projected to this for FiLM
     text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
+    align_dim: int = 64  # instruction / goal-view alignment heads (TrainConfig.align_weight)
     hidden: int = 384
     dropout: float = 0.1
     chunk: int = 10  # actions predicted per step
@@ -57,7 +58,7 @@ class Model(nn.Module):
         self.cfg, self.dims = cfg, dims
         self.obs = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
                                           dims.state_dim, dims.n_cameras,
-                                          cfg.text_queries)
+                                          cfg.text_queries, cfg.align_dim)
         self.head = MCDropoutChunkHead(self.obs.out_dim, cfg.hidden, cfg.chunk,
                                        dims.action_dim, cfg.dropout)
 
@@ -78,3 +79,7 @@ class Model(nn.Module):
         f = self.features(batch)
         spread = self.head.spread(f, self.cfg.mc_samples, self.cfg.execute, generator)
         return self.head(f, drop=False).clamp(-1.0, 1.0), spread, None
+
+    def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The encoder's instruction / goal-view alignment (see ``FiLMObservationEncoder``)."""
+        return self.obs.alignment_loss(goal_images, text)

@@ -52,6 +52,7 @@ class Config:
     widths: tuple[int, ...] = (32, 64, 96, 128)  # ResNet stages (channels)
     text_dim: int = 128  # sentence embedding projected to this for FiLM
     text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
+    align_dim: int = 64  # instruction / goal-view alignment heads (TrainConfig.align_weight)
     cond_dim: int = 256  # observation conditioning vector
     time_dim: int = 128  # timestep embedding
     hidden: int = 256  # noise-model width
@@ -111,7 +112,7 @@ class Model(nn.Module):
         self.cfg, self.dims = cfg, dims
         self.encoder = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
                                               dims.state_dim, dims.n_cameras,
-                                              cfg.text_queries)
+                                              cfg.text_queries, cfg.align_dim)
         self.obs = nn.Sequential(nn.Linear(self.encoder.out_dim,
                                            cfg.cond_dim), nn.GELU())
         self.time = nn.Sequential(nn.Linear(cfg.time_dim, cfg.time_dim), nn.GELU())
@@ -189,3 +190,7 @@ class Model(nn.Module):
         spread = (samples[:, :, :self.cfg.execute].std(dim=1, correction=1 if n > 1 else 0)
                   .mean(dim=(-1, -2)))
         return samples[:, 0], spread, None
+
+    def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The encoder's instruction / goal-view alignment (see ``FiLMObservationEncoder``)."""
+        return self.encoder.alignment_loss(goal_images, text)

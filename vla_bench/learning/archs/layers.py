@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from vla_bench.errors import ConfigError
+
 
 def mlp(sizes: list[int], dropout: float = 0.0, act: type[nn.Module] = nn.GELU) -> nn.Sequential:
     """Linear layers with ``act`` (and dropout) between them, none after the last."""
@@ -228,7 +230,7 @@ class FiLMObservationEncoder(nn.Module):
     :class:`TextQueryReadout` of each camera's map."""
 
     def __init__(self, widths: tuple[int, ...], text_in: int, text_dim: int, state_dim: int,
-                 n_cameras: int, text_queries: int = 0) -> None:
+                 n_cameras: int, text_queries: int = 0, align_dim: int = 0) -> None:
         super().__init__()
         self.text = nn.Sequential(nn.Linear(text_in, text_dim), nn.GELU())
         self.vision = CameraEncoder(widths, text_dim, n_cameras)
@@ -239,6 +241,9 @@ class FiLMObservationEncoder(nn.Module):
             [TextQueryReadout(c, text_dim, text_queries) for c in (widths[0], widths[-1])]
             if text_queries else [])
         extra = n_cameras * sum(r.out_dim for r in self.readouts)
+        if align_dim:  # heads of the optional instruction / goal-view alignment
+            self.align_image = nn.Linear(n_cameras * self.vision.out_channels, align_dim)
+            self.align_text = nn.Linear(text_in, align_dim)
         self.out_dim = n_cameras * 3 * self.vision.out_channels + 64 + text_dim + extra
 
     def forward(self, images: torch.Tensor, state: torch.Tensor, text: torch.Tensor
@@ -254,6 +259,31 @@ class FiLMObservationEncoder(nn.Module):
         for readout, level in zip(self.readouts, (levels[0], flat), strict=False):
             parts.append(readout(level, tc).view(b, -1))
         return torch.cat(parts, dim=-1)
+
+
+    def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor,
+                       temperature: float = 0.1) -> torch.Tensor:
+        """Contrastive alignment of each instruction with its episode's *last* view
+        ``[B, V, 4, S, S]`` (GRIF, Myers et al. 2023): at the end of a demonstration the
+        named object is what the robot faces or holds, so matching words to that view, against
+        the other episodes of the batch, teaches the image features what "the red printer"
+        looks like without any label. The view is encoded without FiLM (it must be told apart
+        by what it shows, not by the words); samples with the same instruction are all
+        positives of one another."""
+        if not hasattr(self, "align_image"):
+            raise ConfigError("this model was built with align_dim=0: no alignment heads")
+        b, v = goal_images.shape[:2]
+        maps = self.vision.cnn(goal_images.flatten(0, 1), None)
+        zi = F.normalize(self.align_image(maps.mean((-1, -2)).view(b, -1)), dim=-1)
+        zt = F.normalize(self.align_text(text), dim=-1)
+        logits = zt @ zi.T / temperature
+        same = (text[:, None] == text[None]).all(-1).float()
+
+        def nce(lg: torch.Tensor) -> torch.Tensor:
+            return -(torch.logsumexp(lg.masked_fill(same == 0, -1e9), -1)
+                     - torch.logsumexp(lg, -1)).mean()
+
+        return 0.5 * (nce(logits) + nce(logits.T))
 
 
 class MCDropoutChunkHead(nn.Module):

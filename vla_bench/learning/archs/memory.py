@@ -49,6 +49,7 @@ class Config:
     widths: tuple[int, ...] = (16, 32, 48, 64)  # ResNet stages: run on every step of a window
     text_dim: int = 64  # sentence embedding projected to this for FiLM
     text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
+    align_dim: int = 64  # instruction / goal-view alignment heads (TrainConfig.align_weight)
     d_model: int = 160  # step feature / memory slot width
     heads: int = 4
     layers: int = 2  # causal transformer over the memory
@@ -97,7 +98,7 @@ class Model(nn.Module):
         self.cfg, self.dims = cfg, dims
         self.encoder = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
                                               dims.state_dim, dims.n_cameras,
-                                              cfg.text_queries)
+                                              cfg.text_queries, cfg.align_dim)
         self.step = nn.Sequential(nn.Linear(self.encoder.out_dim,
                                             cfg.d_model), nn.LayerNorm(cfg.d_model))
         self.reader = nn.ModuleList(Block(cfg.d_model, cfg.heads) for _ in range(cfg.layers))
@@ -156,3 +157,7 @@ class Model(nn.Module):
         keep = self.cfg.history - 1  # slots: the current step makes it a full window
         new_memory = seq[:, -keep:].detach() if keep > 0 else None
         return actions, spread, new_memory
+
+    def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """The encoder's instruction / goal-view alignment (see ``FiLMObservationEncoder``)."""
+        return self.encoder.alignment_loss(goal_images, text)
