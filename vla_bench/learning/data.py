@@ -80,7 +80,7 @@ class TrainingData:
         self.train_index = np.flatnonzero(~val)
         self.val_index = np.flatnonzero(val)
         self.instructions = instructions
-        self._ep_cache = ep_cache
+        self._ep_cache = np.asarray(ep_cache)
         self.text = text.encode(instructions)
         actions = np.concatenate([c.action for c in caches])
         states = np.concatenate([c.state for c in caches])
@@ -163,11 +163,10 @@ class TrainingData:
         (drawn with ``seed``): its words, with this sample's images and actions, measure how
         much the model relies on the instruction."""
         rng = np.random.default_rng(seed)
-        ep_cache = np.asarray(self._ep_cache)
         words = np.asarray(self.instructions, dtype=object)
         out = []
         for ep in self.ep_global[np.asarray(starts, np.int64)]:
-            cands = np.flatnonzero((ep_cache == ep_cache[ep]) & (words != words[ep]))
+            cands = np.flatnonzero((self._ep_cache == self._ep_cache[ep]) & (words != words[ep]))
             out.append(rng.choice(cands) if len(cands) else ep)
         return np.asarray(out, np.int64)
 

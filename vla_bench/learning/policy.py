@@ -50,10 +50,9 @@ class LearnedPolicy:
         self.image_size = int(layout["image_size"])
         self.action_names = tuple(layout["action_names"])
         self.state_names = tuple(layout["state_names"])
-        inputs = layout.get("state_inputs")
-        self.state_columns = (np.arange(len(self.state_names)) if inputs is None else
-                              np.asarray([self.state_names.index(n) if isinstance(n, str) else n
-                                          for n in inputs], np.int64))
+        # the state entries the model was trained on (all, for checkpoints that predate it)
+        self.state_columns = np.asarray(layout.get("state_columns",
+                                                   range(len(self.state_names))), np.int64)
         cfg = self.model.cfg
         self.execute = int(execute) if execute is not None else cfg.execute
         if not 1 <= self.execute <= cfg.chunk:

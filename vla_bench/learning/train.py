@@ -230,8 +230,7 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     meta = {
         "arch": arch,
         "layout": {"cameras": list(td.layout.cameras), "state_names": list(td.layout.state_names),
-                   "state_inputs": [td.layout.state_names[i] for i in td.state_columns]
-                   if td.layout.state_names else list(range(len(td.state_columns))),
+                   "state_columns": td.state_columns.tolist(),
                    "action_names": list(td.layout.action_names),
                    "image_size": td.layout.image_size},
         "normalizer": td.normalizer.to_dict(),
@@ -380,21 +379,15 @@ def _plot(history: list[dict[str, Any]], path: Path, arch: str) -> None:
               file=sys.stderr)
         return
     tr = [(h["step"], h["loss"]) for h in history if "loss" in h]
-    va = [(h["step"], h["val_loss"]) for h in history if "val_loss" in h]
-    vs = [(h["step"], h["val_loss_swapped_instruction"]) for h in history
-          if "val_loss_swapped_instruction" in h]
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
     if tr:
         ax.plot(*zip(*tr, strict=True), label="training (batch)", lw=1, alpha=0.8)
-    if va:
-        ax.plot(*zip(*va, strict=True), "o-", label="validation (held-out episodes)", lw=1.5,
-                ms=3)
-    if vs:
-        ax.plot(*zip(*vs, strict=True), "s--", label="validation, another instruction of the task",
-                lw=1, ms=3)
-    for key, style, label in (("val_loss_start", "o-", f"validation, first {START_FRAMES} frames"),
-                              ("val_loss_start_swapped_instruction", "s--",
-                               f"first {START_FRAMES} frames, another instruction")):
+    for key, style, label in (
+            ("val_loss", "o-", "validation (held-out episodes)"),
+            ("val_loss_swapped_instruction", "s--", "validation, another instruction of the task"),
+            ("val_loss_start", "o-", f"validation, first {START_FRAMES} frames"),
+            ("val_loss_start_swapped_instruction", "s--",
+             f"first {START_FRAMES} frames, another instruction")):
         pts = [(h["step"], h[key]) for h in history if key in h]
         if pts:
             ax.plot(*zip(*pts, strict=True), style, label=label, lw=1, ms=3)

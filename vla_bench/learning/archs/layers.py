@@ -151,10 +151,16 @@ class CameraEncoder(nn.Module):
 
     def forward(self, images: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
         b, v = images.shape[:2]
+        h = self.levels(images, cond)[-1]
+        return h.view(b, v, *h.shape[1:])
+
+    def levels(self, images: torch.Tensor, cond: torch.Tensor | None) -> list[torch.Tensor]:
+        """Every block's map ``[B * V, C_i, h_i, w_i]``, the last with the camera embedding."""
+        b, v = images.shape[:2]
         c = None if cond is None else cond.repeat_interleave(v, dim=0)
-        h = self.cnn(images.flatten(0, 1), c)
-        h = h.view(b, v, *h.shape[1:])
-        return h + self.camera[None]
+        maps = self.cnn.forward_all(images.flatten(0, 1), c)
+        maps[-1] = maps[-1] + self.camera.repeat(b, 1, 1, 1)
+        return maps
 
 
 def spatial_softmax(x: torch.Tensor) -> torch.Tensor:
@@ -250,16 +256,15 @@ class FiLMObservationEncoder(nn.Module):
                 ) -> torch.Tensor:
         t = self.text(text)
         b, v = images.shape[:2]
+        levels = self.vision.levels(images, t)
+        flat = levels[-1]  # [B * V, C, h, w]
         tc = t.repeat_interleave(v, dim=0)
-        levels = self.vision.cnn.forward_all(images.flatten(0, 1), tc)
-        flat = levels[-1] + self.vision.camera.repeat(b, 1, 1, 1)  # [N*V, C, h, w]
         kp = spatial_softmax(flat).view(b, -1)
         pooled = flat.mean((-1, -2)).view(b, -1)
         parts = [kp, pooled, self.state(state), t]
         for readout, level in zip(self.readouts, (levels[0], flat), strict=False):
             parts.append(readout(level, tc).view(b, -1))
         return torch.cat(parts, dim=-1)
-
 
     def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor,
                        temperature: float = 0.1) -> torch.Tensor:
@@ -272,7 +277,7 @@ class FiLMObservationEncoder(nn.Module):
         positives of one another."""
         if not hasattr(self, "align_image"):
             raise ConfigError("this model was built with align_dim=0: no alignment heads")
-        b, v = goal_images.shape[:2]
+        b = goal_images.shape[0]
         maps = self.vision.cnn(goal_images.flatten(0, 1), None)
         zi = F.normalize(self.align_image(maps.mean((-1, -2)).view(b, -1)), dim=-1)
         zt = F.normalize(self.align_text(text), dim=-1)
