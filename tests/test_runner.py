@@ -695,6 +695,59 @@ def test_instruction_override_from_info_is_recorded():
     assert flagged["instruction_override"] == "go to the printer now"
 
 
+def _counting(fn, calls):
+    def counted(*args):
+        calls.append(1)
+        return fn(*args)
+    return counted
+
+
+def test_open_loop_chunk_steps_skip_rendering_and_change_nothing():
+    import gymnasium as gym
+    from helpers import assert_tree_equal, make_env
+
+    from vla_bench.evaluation import protocol
+    from vla_bench.evaluation.episode import EpisodeSpec, PolicyCaller, run_episode
+
+    class Seeing(_Base):  # random chunks of 3; keeps the images it was shown
+        def reset(self, instruction):
+            self.rng, self.seen = np.random.default_rng(0), []
+
+        def act(self, obs):
+            from vla_bench.policies import PolicyOutput
+
+            self.seen.append(obs["rgb"].copy())
+            return PolicyOutput(action=None, action_chunk=self.rng.uniform(
+                -0.5, 0.5, (3, *self.shape)).astype(np.float32))
+
+    class Delayed(gym.Wrapper):  # a wrapper that reads every frame (as latency does)
+        delays_observations = True
+
+    m = protocol.load_manifest(NAV)
+    spec = EpisodeSpec(NAV, m.task, m.domain, m.family, "test_seen", "nominal", 100000, 14)
+    runs = {}
+    for name, wrap in (("skip", lambda e: e), ("render_all", Delayed)):
+        env = make_env(NAV)
+        renders = []
+        try:
+            env.reset(seed=0)  # makes the renderer, then count its calls
+            inner = env.unwrapped._renderer
+            inner.render = _counting(inner.render, renders)
+            caller = PolicyCaller(Seeing, None)
+            rec = run_episode(wrap(env), caller, spec, policy_name="seeing").record
+            runs[name] = (strip_timings([rec])[0], caller.policy.seen, len(renders))
+        finally:
+            env.close()
+    (rec_a, seen_a, n_a), (rec_b, seen_b, n_b) = runs["skip"], runs["render_all"]
+    assert_tree_equal(rec_a, rec_b)
+    assert len(seen_a) == len(seen_b) == 5
+    assert all(np.array_equal(a, b) for a, b in zip(seen_a, seen_b, strict=True))
+    assert not np.array_equal(seen_a[0], seen_a[-1])  # the robot walked: fresh frames
+    # 2 cameras, one reset and 14 steps: 30 renders; with chunks of 3 only the reset and
+    # steps 3, 6, 9 and 12 (whose images the next act reads) render.
+    assert (n_a, n_b) == (10, 30)
+
+
 # -- resume, lock, baseline ------------------------------------------------------------------
 
 def test_resume_checks_manifests_package_version_and_policy_target(tmp_path):

@@ -175,6 +175,8 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         self._renderer = None
         self._video_renderer = None
         self._segmenter = None  # segmentation passes of vla_bench.visibility
+        self._images: dict[str, np.ndarray] = {}  # the last rendered camera frames
+        self._reuse_images = False
 
     def _index_tasks(self, task_bodies: list[set[str]]) -> None:
         """Per task: its scoped Sim, its free props and mocap bodies (for parking)."""
@@ -359,6 +361,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         mujoco.mj_step(m, d, _SETTLE_STEPS)
         self.controller.reset(d)
         self._steps = 0
+        self._reuse_images = False
         self._success_once = False
         self._expert = None
         self._expert_goal = None
@@ -391,6 +394,17 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
         info = self._info(evaluation, sim_error, action)
         obs = self._observation()
         return obs, float(evaluation.success), terminated, truncated, info
+
+    def skip_next_images(self) -> None:
+        """Let the next ``step`` return the last camera frames instead of rendering new ones.
+
+        For a caller that will not read that step's images, such as an evaluator executing an
+        action chunk open loop: rendering is most of a step's cost on the CPU. The physics,
+        the state, ``info`` and every later step are the same as without the call; only that
+        one observation's images are stale (copies of the step before's). ``reset`` cancels
+        it.
+        """
+        self._reuse_images = bool(self._images)
 
     def render(self) -> np.ndarray | None:
         """Third-person RGB frame (``render_mode="rgb_array"``)."""
@@ -466,7 +480,10 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
     def _observation(self) -> dict[str, Any]:
         state = self._state()  # before rendering, which flushes the CPU caches
         obs: dict[str, Any] = {}
-        if self.cameras:
+        if self._reuse_images:
+            self._reuse_images = False
+            obs.update({k: v.copy() for k, v in self._images.items()})  # never shared
+        elif self.cameras:
             if self._renderer is None:
                 from vla_bench.rendering import RGBDRenderer
 
@@ -476,6 +493,7 @@ class VLAEnv(gym.Env[dict[str, Any], np.ndarray]):
                 sfx = "" if i == 0 else f"_{cam}"
                 obs[cv.OBS_RGB + sfx] = rgb
                 obs[cv.OBS_DEPTH + sfx] = depth
+            self._images = dict(obs)
         obs[cv.OBS_STATE] = state
         obs[cv.OBS_INSTRUCTION] = self.instruction
         return obs

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 from vla_bench import conventions as cv
@@ -258,6 +259,7 @@ def run_episode(env: Any, caller: PolicyCaller, spec: EpisodeSpec, *, policy_nam
             caller.call("seed", int(spec.seed))
         caller.call("reset", obs[cv.OBS_INSTRUCTION])
         pending: list[np.ndarray] = []
+        skip_images = image_skipper(env)
         while True:
             if not pending:
                 result, elapsed = caller.call("act", obs)
@@ -269,6 +271,8 @@ def run_episode(env: Any, caller: PolicyCaller, spec: EpisodeSpec, *, policy_nam
                 rec.confidence(out.confidence)
                 pending = list(out.actions)
             action = pending.pop(0)
+            if pending and skip_images is not None:
+                skip_images()  # the chunk runs open loop: nobody reads this step's images
             try:
                 obs, _, terminated, truncated, info = env.step(action)
             except InvalidActionError as exc:
@@ -305,6 +309,17 @@ def run_episode(env: Any, caller: PolicyCaller, spec: EpisodeSpec, *, policy_nam
                         wall_time_s=time.perf_counter() - t0,
                         video=video_rel_out)
     return EpisodeOutcome(record, env_broken=env_broken)
+
+
+def image_skipper(env: Any) -> Callable[[], None] | None:
+    """The env's ``skip_next_images``, unless a wrapper delays observations (so that a step's
+    images are read later, when the policy asks again) or the env has none."""
+    layer = env
+    while isinstance(layer, gym.Wrapper):
+        if getattr(layer, "delays_observations", False):
+            return None
+        layer = layer.env
+    return getattr(layer, "skip_next_images", None)
 
 
 def _override(info: dict[str, Any], obs: dict[str, Any]) -> str | None:

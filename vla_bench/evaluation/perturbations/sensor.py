@@ -33,6 +33,7 @@ class Latency(ObservationPerturbation):
     termination and info are those of the current step (ground truth for the metrics)."""
 
     axis = "latency"
+    delays_observations = True  # a step's images are read later: the env must render them
 
     def on_reset(self, obs: dict[str, Any], info: dict[str, Any]
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
