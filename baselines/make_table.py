@@ -40,6 +40,7 @@ BLIND = {"VLA-Kitchen-PlaceAppleInBasket-v1": 0.19, "VLA-Workshop-PlaceBoltInCon
 REFERENCES = {"expert (scripted, privileged)": "lite-scripted-expert-*",
               "random (uniform)": "lite-uniform-random-*", "no-op": "lite-no-op-*"}
 UNSEEN = ("unseen_objects", "unseen_phrasings", "unseen_layouts")
+NAVIGATION = ("VLA-Office-GoToPrinter-v1", "VLA-Outdoor-WalkToTree-v1")
 
 
 def read(path: Path) -> list[dict[str, Any]]:
@@ -76,6 +77,19 @@ def runs() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def gain_cell(g: dict[str, Any] | None) -> str:
+    if g is None:
+        return "–"
+    return f"{100 * g['gain']:+.0f} pts [{100 * g['ci95'][0]:+.0f}, {100 * g['ci95'][1]:+.0f}]"
+
+
+def language_runs() -> dict[str, list[dict[str, Any]]]:
+    """``reproduce.sh language``: 50 seeds per navigation task, nominal and shuffled."""
+    found = {arch: ROOT / "baselines/results/language" / arch / "episodes.jsonl"
+             for arch in ARCHS}
+    return {arch: read(path) for arch, path in found.items() if path.exists()}
+
+
 def main() -> int:
     data = runs()
     head = ["policy", *TASKS.values(), "all four", "unseen splits (pooled)"]
@@ -96,16 +110,26 @@ def main() -> int:
     print("|" + "---|" * len(head))
     for name, recs in data.items():
         gain = language_gain(recs).get("shuffled", {}).get("by_task", {})
-        cells = []
-        for t in TASKS:
-            g = gain.get(t)
-            cells.append("–" if g is None else
-                         f"{100 * g['gain']:+.0f} pts [{100 * g['ci95'][0]:+.0f}, "
-                         f"{100 * g['ci95'][1]:+.0f}]")
+        cells = [gain_cell(gain.get(t)) for t in TASKS]
         cal = calibration_metrics(recs)
         ece = "–" if cal.get("ece") is None else f"{cal['ece']:.2f}"
         auroc = "–" if cal.get("auroc") is None else f"{cal['auroc']:.2f}"
         print(f"| {name} | " + " | ".join(cells) + f" | {ece} | {auroc} | {len(recs)} |")
+    lang = language_runs()
+    if lang:
+        print("\n### Language gain on 50 seeds per navigation task (`reproduce.sh language`: "
+              "nominal minus shuffled instruction, paired; Newcombe 95 % CI)\n")
+        head = ["policy", *(TASKS[t] for t in NAVIGATION), "both", "nominal / shuffled success"]
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for name, recs in lang.items():
+            gain = language_gain(recs).get("shuffled", {})
+            by_task = gain.get("by_task", {})
+            ok = [r for r in recs if r["perturbation"] == "nominal"]
+            shuffled = [r for r in recs if r["perturbation"] != "nominal"]
+            cells = [gain_cell(by_task.get(t)) for t in NAVIGATION]
+            cells += [gain_cell(gain or None), f"{rate(ok)} / {rate(shuffled)}"]
+            print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -2,7 +2,7 @@
 # The learned baselines of baselines/README.md, from nothing: the exact commands that made the
 # datasets, the checkpoints in baselines/lite/ and the reports in baselines/results/.
 #
-#   bash baselines/reproduce.sh [data|train|eval|table|all] [ARCH ...]
+#   bash baselines/reproduce.sh [data|train|eval|language|table|all] [ARCH ...]
 #
 # Every stage resumes: re-run the same command after a kill. On 2 CPU cores the data take
 # about an hour, each architecture's training about an hour and its lite-track evaluation
@@ -54,6 +54,17 @@ evaluate() {
   done
 }
 
+language() {
+  # The language control on more seeds than the track's 20, where the models succeed at all
+  # (the two navigation tasks): the track's 50 test_seen seeds again (the same episodes: a
+  # determinism check), each also with another episode's instruction of the same task.
+  for arch in $ARCHS; do
+    $VB eval --policy "$arch" --policy-kwargs "{\"checkpoint\": \"baselines/lite/$arch\", \"threads\": 1}" \
+      --env VLA-Office-GoToPrinter-v1 VLA-Outdoor-WalkToTree-v1 --episodes 50 \
+      --language-control shuffled --workers 2 --out "baselines/results/language/$arch"
+  done
+}
+
 table() {
   .venv/bin/python baselines/make_table.py > baselines/results/table.md
   cat baselines/results/table.md
@@ -63,7 +74,8 @@ case "$STAGE" in
   data) data ;;
   train) train ;;
   eval) evaluate ;;
+  language) language ;;
   table) table ;;
-  all) data; train; evaluate; table ;;
-  *) echo "usage: $0 [data|train|eval|table|all] [ARCH ...]" >&2; exit 2 ;;
+  all) data; train; evaluate; language; table ;;
+  *) echo "usage: $0 [data|train|eval|language|table|all] [ARCH ...]" >&2; exit 2 ;;
 esac
