@@ -422,6 +422,56 @@ def test_alignment_matches_instructions_to_their_goal_views() -> None:
     assert (sim.argmax(1) == torch.arange(6)).all()
 
 
+def test_hindsight_goals_dead_reckon_the_end_of_each_episode() -> None:
+    from vla_bench.learning import hindsight
+
+    names = ["base_vx", "base_vy", "base_wz", "q/x", "right_tcp_x", "right_tcp_y",
+             "right_tcp_z", "left_tcp_x", "left_tcp_y", "left_tcp_z"]
+    dt = 0.05
+    walk = np.zeros((10, len(names)))
+    walk[:, 0] = 1.0  # 1 m/s straight ahead
+    walk[-1, 4:7] = (0.3, -0.2, 0.9)  # where the right hand ends
+    turn = np.zeros((5, len(names)))
+    turn[:, 2] = np.pi / 2 / (4 * dt)  # a quarter turn to the left over the 4 steps
+    turn[-1, 4:7] = (1.0, 0.0, 0.5)  # 1 m ahead of the robot at the end
+    turn[-1, 7:10] = (0.0, 1.0, 0.5)
+    goals = hindsight.targets(np.concatenate([walk, turn]), names, [10, 5], dt)
+    idx = {n: i for i, n in enumerate(hindsight.NAMES)}
+    # Walking: the end lies 9 steps * 5 cm ahead of the first frame, none ahead of the last.
+    np.testing.assert_allclose(goals[:10, idx["dx"]], 0.05 * np.arange(9, -1, -1), atol=1e-6)
+    np.testing.assert_allclose(goals[:10, idx["dy"]], 0.0, atol=1e-6)
+    np.testing.assert_allclose(goals[0, 4:7], (0.45 + 0.3, -0.2, 0.9), atol=1e-6)
+    # Turning in place: from the first frame the end is turned by +90 degrees, so the hand
+    # 1 m ahead of the robot at the end is 1 m to the left of it now, the left one behind.
+    first = goals[10]
+    np.testing.assert_allclose(first[[idx["sin_dyaw"], idx["cos_dyaw"]]], (1.0, 0.0),
+                               atol=1e-6)
+    np.testing.assert_allclose(first[4:10], (0.0, 1.0, 0.5, -1.0, 0.0, 0.5), atol=1e-6)
+    np.testing.assert_allclose(goals[14, :4], (0.0, 0.0, 0.0, 1.0), atol=1e-6)
+    with pytest.raises(ConfigError, match="base_wz"):
+        hindsight.targets(walk[:, [0, 1]], ["base_vx", "base_vy"], [10])
+
+
+def test_training_with_hindsight_goals(dataset: Path, cache_root: Path, tmp_path: Path) -> None:
+    from vla_bench.learning.policy import LearnedPolicy
+
+    _train("bcz", dataset, tmp_path / "a", cache_root,
+           train_overrides={"hindsight_weight": 1.0})
+    logged = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").open()]
+    assert any("hindsight" in row for row in logged)
+    val = [row for row in logged if "val_loss" in row][-1]
+    assert val["val_start_hindsight"] > 0 and val["val_start_hindsight_swapped_instruction"] > 0
+    run = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert run["config"]["hindsight_dim"] == 10 and run["train"]["hindsight_weight"] == 1.0
+    assert LearnedPolicy(tmp_path / "a").model.obs.hindsight is not None  # loads with its head
+    with pytest.raises(ConfigError, match="available for bcz"):
+        _train("rt1", dataset, tmp_path / "b", cache_root,
+               train_overrides={"hindsight_weight": 1.0})
+    with pytest.raises(ConfigError, match="without the mirror"):
+        _train("bcz", dataset, tmp_path / "c", cache_root,
+               train_overrides={"hindsight_weight": 1.0, "mirror": 0.5})
+
+
 def test_training_with_the_alignment_loss(dataset: Path, cache_root: Path,
                                           tmp_path: Path) -> None:
     _train("bcz", dataset, tmp_path / "a", cache_root, train_overrides={"align_weight": 0.5})

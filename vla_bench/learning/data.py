@@ -30,12 +30,14 @@ class TrainingData:
 
     ``val_fraction`` of each dataset's episodes (at least one) are held out, chosen by
     ``seed``; statistics are fitted on the training episodes only. ``mirror``: also prepare
-    every sample's left-right mirror image (:mod:`.mirror`) for :meth:`batch`.
+    every sample's left-right mirror image (:mod:`.mirror`) for :meth:`batch`. ``hindsight``:
+    batches also carry each frame's hindsight goal (:mod:`.hindsight`), standardised.
     """
 
     def __init__(self, caches: Sequence[FrameCache], text: TextEncoder, *, val_fraction: float,
                  seed: int, chunk: int, history: int = 1,
-                 state_exclude: Sequence[str] = (), mirror: bool = False) -> None:
+                 state_exclude: Sequence[str] = (), mirror: bool = False,
+                 hindsight: bool = False) -> None:
         if not caches:
             raise ConfigError("no datasets given")
         first = caches[0].meta
@@ -93,6 +95,10 @@ class TrainingData:
                                            state_exclude)
         self._states = self.normalizer.norm_state(states)[:, self.state_columns]
         self.mirror = mirror
+        self._hindsight: np.ndarray | None = None
+        if hindsight:
+            self._hindsight = self._hindsight_goals(states, [n for c in caches
+                                                             for n in c.lengths])
         self._actions_m = self._states_m = self._sentences_m = None
         self.text_m: TextFeatures | None = None
         if mirror:
@@ -106,6 +112,16 @@ class TrainingData:
             self._states_m = self.normalizer.norm_state(states[:, sp] * ss)[:, self.state_columns]
             self.text_m = text.encode([mirror_words(t) for t in instructions])
             self._sentences_m = self.normalizer.norm_text(self.text_m.sentence)
+
+    def _hindsight_goals(self, states: np.ndarray, lengths: list[int]) -> np.ndarray:
+        from vla_bench.learning import hindsight
+
+        if self.history != 1 or self.mirror:
+            raise ConfigError("hindsight goals are for single-step models without the mirror "
+                              "augmentation (bcz)")
+        goals = hindsight.targets(states, self.layout.state_names, lengths)
+        fit = goals[self.train_index]
+        return ((goals - fit.mean(0)) / np.maximum(fit.std(0), 1e-3)).astype(np.float32)
 
     @property
     def val_episodes(self) -> int:
@@ -197,6 +213,8 @@ class TrainingData:
                        state=torch.from_numpy(self._pick(self._states, self._states_m,
                                                          starts, m)),
                        actions=torch.from_numpy(acts), action_mask=torch.from_numpy(mask))
+            if self._hindsight is not None:
+                out["hindsight"] = torch.from_numpy(self._hindsight[starts])
             return out
         t = np.arange(self.history)
         glob = starts[:, None] + t[None]

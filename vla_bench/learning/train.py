@@ -25,7 +25,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,10 @@ class TrainConfig:
     # diffusion, memory; 0: off): each instruction is matched, contrastively, to the last view
     # of its episode, where the named object is in front of the robot.
     align_weight: float = 0.0
+    # Weight of the hindsight-goal loss (bcz; 0: off): from the view and the words, predict
+    # where the demonstration ends, seen from the current frame (learning/hindsight.py). A
+    # training label only; it switches the model's hindsight head on (Config.hindsight_dim).
+    hindsight_weight: float = 0.0
 
 
 START_FRAMES = 10  # "the start of an episode" in the validation of the language gap
@@ -104,6 +108,13 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     cfg = config_from(mod.Config, {**_plain(asdict(mod.PRESETS[preset])), **(overrides or {})})
     tcfg = config_from(TrainConfig, {**asdict(TRAIN_PRESETS[preset]), **(train_overrides or {})})
     _check_sampling(tcfg)  # before hashing and decoding gigabytes of data
+    if tcfg.hindsight_weight:
+        from vla_bench.learning.hindsight import NAMES
+
+        if not hasattr(cfg, "hindsight_dim"):
+            raise ConfigError(f"hindsight_weight: {arch} has no hindsight-goal head; it is "
+                              "available for bcz")
+        cfg = replace(cfg, hindsight_dim=len(NAMES))
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("--device cuda: torch sees no CUDA GPU here; use --device cpu")
     if threads:
@@ -122,7 +133,8 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     text = shared_encoder()
     td = TrainingData(caches, text, val_fraction=tcfg.val_fraction, seed=tcfg.seed,
                       chunk=cfg.chunk, history=cfg.history,
-                      state_exclude=tuple(tcfg.state_exclude), mirror=tcfg.mirror > 0)
+                      state_exclude=tuple(tcfg.state_exclude), mirror=tcfg.mirror > 0,
+                      hindsight=tcfg.hindsight_weight > 0)
     dims = Dims(action_dim=len(td.layout.action_names) or caches[0].action.shape[1],
                 state_dim=len(td.state_columns), n_cameras=len(td.layout.cameras))
     torch.manual_seed(tcfg.seed)
@@ -175,6 +187,8 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
             gen = torch.Generator().manual_seed(tcfg.seed * 1_000_003 + step)
             shift = getattr(cfg, "shift", 0)
             batch = prepare(td.batch(idx, mirrored=mirrored), device, shift, gen)
+            if tcfg.hindsight_weight:
+                batch["hindsight_weight"] = torch.tensor(tcfg.hindsight_weight, device=device)
             for group in opt.param_groups:
                 group["lr"] = _lr(step, tcfg)
             loss, metrics = model.loss(batch)
@@ -203,10 +217,12 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
                        "samples_per_s": seen / max(now - t0, 1e-9), **metrics}
             if step % tcfg.val_every == 0 or step == tcfg.steps:
                 row = row or {"step": step, "loss": value}
-                row["val_loss"], row["val_loss_swapped_instruction"] = _val_loss(
-                    model, td, val_idx, val_swapped, tcfg, device)
-                row["val_loss_start"], row["val_loss_start_swapped_instruction"] = _val_loss(
-                    model, td, start_idx, start_swapped, tcfg, device)
+                for key, pre, idx_v, swap_v in (
+                        ("val_loss", "val_", val_idx, val_swapped),
+                        ("val_loss_start", "val_start_", start_idx, start_swapped)):
+                    v, v_swapped, extra = _val_loss(model, td, idx_v, swap_v, tcfg, device)
+                    row[key], row[f"{key}_swapped_instruction"] = v, v_swapped
+                    row.update({pre + k: x for k, x in extra.items()})
             if row:
                 history.append(row)
                 log.write(json.dumps(row) + "\n")
@@ -260,6 +276,8 @@ def _check_sampling(t: TrainConfig) -> None:
         raise ConfigError(f"mirror is a probability in [0, 1], got {t.mirror}")
     if t.align_weight < 0.0:
         raise ConfigError(f"align_weight must be >= 0, got {t.align_weight}")
+    if t.hindsight_weight < 0.0:
+        raise ConfigError(f"hindsight_weight must be >= 0, got {t.hindsight_weight}")
 
 
 def sampling_probabilities(frame_index: np.ndarray, t: TrainConfig) -> np.ndarray | None:
@@ -303,25 +321,34 @@ def _val_batches(idx: np.ndarray, size: int) -> list[np.ndarray]:
 
 
 def _val_loss(model: Any, td: Any, val_idx: np.ndarray, swapped: np.ndarray, t: TrainConfig,
-              device: str) -> tuple[float, float]:
+              device: str) -> tuple[float, float, dict[str, float]]:
     """Validation loss, and the same with each sample's instruction swapped for another of its
-    task's (the gap is how much the model listens to the words)."""
+    task's (the gap is how much the model listens to the words). With the hindsight goals on,
+    also their error (``hindsight``, ``hindsight_swapped_instruction``): not part of the loss,
+    but whether the view and the words tell the model where the episode ends."""
     import torch
 
     from vla_bench.learning.data import prepare
 
     model.eval()
     totals = [0.0, 0.0]
+    goals = [0.0, 0.0]
     with torch.no_grad():
         for j, text_eps in enumerate((None, swapped)):
             for i, sel in enumerate(_val_batches(np.arange(len(val_idx)), t.batch_size)):
                 torch.manual_seed(t.seed * 7919 + i)  # diffusion's noise: the same every time
-                batch = td.batch(val_idx[sel], None if text_eps is None else text_eps[sel])
-                loss, _ = model.loss(prepare(batch, device))
+                batch = prepare(td.batch(val_idx[sel], None if text_eps is None
+                                         else text_eps[sel]), device)
+                if t.hindsight_weight:  # weight 0: the loss stays the actions' alone
+                    batch["hindsight_weight"] = torch.zeros((), device=device)
+                loss, metrics = model.loss(batch)
                 totals[j] += float(loss) * len(sel)
+                goals[j] += metrics.get("hindsight", 0.0) * len(sel)
     model.train()
     n = max(len(val_idx), 1)
-    return totals[0] / n, totals[1] / n
+    extra = ({"hindsight": goals[0] / n, "hindsight_swapped_instruction": goals[1] / n}
+             if t.hindsight_weight else {})
+    return totals[0] / n, totals[1] / n, extra
 
 
 def _confidence_reference(model: Any, td: Any, val_idx: np.ndarray, t: TrainConfig,

@@ -34,6 +34,7 @@ class Config:
     text_dim: int = 128  # sentence embedding projected to this for FiLM
     text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
     align_dim: int = 64  # instruction / goal-view alignment heads (TrainConfig.align_weight)
+    hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
     hidden: int = 384
     dropout: float = 0.1
     chunk: int = 10  # actions predicted per step
@@ -58,7 +59,7 @@ class Model(nn.Module):
         self.cfg, self.dims = cfg, dims
         self.obs = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
                                           dims.state_dim, dims.n_cameras,
-                                          cfg.text_queries, cfg.align_dim)
+                                          cfg.text_queries, cfg.align_dim, cfg.hindsight_dim)
         self.head = MCDropoutChunkHead(self.obs.out_dim, cfg.hidden, cfg.chunk,
                                        dims.action_dim, cfg.dropout)
 
@@ -67,11 +68,17 @@ class Model(nn.Module):
         return self.obs(batch["images"], batch["state"], batch["text"])
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        pred = self.head(self.features(batch), drop=self.training)
+        f = self.features(batch)
+        pred = self.head(f, drop=self.training)
         err = F.smooth_l1_loss(pred, batch["actions"], reduction="none", beta=0.1).mean(-1)
         mask = batch["action_mask"].float()
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
-        return loss, {"huber": float(loss.detach())}
+        metrics = {"huber": float(loss.detach())}
+        goal = self.obs.hindsight_loss(f, batch)
+        if goal is not None:
+            metrics["hindsight"] = float(goal.detach())
+            loss = loss + batch["hindsight_weight"] * goal
+        return loss, metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,

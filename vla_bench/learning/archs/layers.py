@@ -233,10 +233,12 @@ class FiLMObservationEncoder(nn.Module):
     projected to ``text_dim`` FiLM-conditions a :class:`CameraEncoder`; each camera's map is
     read out as spatial-softmax keypoints and an average-pooled vector, and concatenated with
     the embedded state and the projected text: ``[N, out_dim]``. ``text_queries > 0`` adds a
-    :class:`TextQueryReadout` of each camera's map."""
+    :class:`TextQueryReadout` of each camera's map. ``hindsight_dim > 0`` adds a head that
+    predicts the episode's hindsight goal from that vector (training only)."""
 
     def __init__(self, widths: tuple[int, ...], text_in: int, text_dim: int, state_dim: int,
-                 n_cameras: int, text_queries: int = 0, align_dim: int = 0) -> None:
+                 n_cameras: int, text_queries: int = 0, align_dim: int = 0,
+                 hindsight_dim: int = 0) -> None:
         super().__init__()
         self.text = nn.Sequential(nn.Linear(text_in, text_dim), nn.GELU())
         self.vision = CameraEncoder(widths, text_dim, n_cameras)
@@ -251,6 +253,9 @@ class FiLMObservationEncoder(nn.Module):
             self.align_image = nn.Linear(n_cameras * self.vision.out_channels, align_dim)
             self.align_text = nn.Linear(text_in, align_dim)
         self.out_dim = n_cameras * 3 * self.vision.out_channels + 64 + text_dim + extra
+        if hindsight_dim:
+            self.hindsight = nn.Sequential(nn.Linear(self.out_dim, 128), nn.GELU(),
+                                           nn.Linear(128, hindsight_dim))
 
     def forward(self, images: torch.Tensor, state: torch.Tensor, text: torch.Tensor
                 ) -> torch.Tensor:
@@ -265,6 +270,16 @@ class FiLMObservationEncoder(nn.Module):
         for readout, level in zip(self.readouts, (levels[0], flat), strict=False):
             parts.append(readout(level, tc).view(b, -1))
         return torch.cat(parts, dim=-1)
+
+    def hindsight_loss(self, features: torch.Tensor, batch: dict[str, torch.Tensor]
+                       ) -> torch.Tensor | None:
+        """Huber loss of the predicted hindsight goal (:mod:`..hindsight`) from ``features``
+        (this encoder's output), or ``None`` when the batch asks for none (validation)."""
+        if "hindsight_weight" not in batch:
+            return None
+        if not hasattr(self, "hindsight"):
+            raise ConfigError("this model was built with hindsight_dim=0: no hindsight head")
+        return F.smooth_l1_loss(self.hindsight(features), batch["hindsight"])
 
     def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor,
                        temperature: float = 0.1) -> torch.Tensor:
