@@ -116,9 +116,9 @@ class TrainingData:
     def _hindsight_goals(self, states: np.ndarray, lengths: list[int]) -> np.ndarray:
         from vla_bench.learning import hindsight
 
-        if self.history != 1 or self.mirror:
-            raise ConfigError("hindsight goals are for single-step models without the mirror "
-                              "augmentation (bcz)")
+        if self.mirror:
+            raise ConfigError("hindsight goals are not mirrored: train them without the mirror "
+                              "augmentation")
         goals = hindsight.targets(states, self.layout.state_names, lengths)
         fit = goals[self.train_index]
         return ((goals - fit.mean(0)) / np.maximum(fit.std(0), 1e-3)).astype(np.float32)
@@ -233,6 +233,8 @@ class TrainingData:
             actions=torch.from_numpy(acts.reshape(b, h, self.chunk, -1)),
             action_mask=torch.from_numpy(mask.reshape(b, h, -1) & valid[..., None]),
             valid=torch.from_numpy(valid))
+        if self._hindsight is not None:
+            out["hindsight"] = torch.from_numpy(self._hindsight[flat].reshape(b, h, -1))
         return out
 
 

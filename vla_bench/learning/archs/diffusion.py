@@ -53,6 +53,7 @@ class Config:
     text_dim: int = 128  # sentence embedding projected to this for FiLM
     text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
     align_dim: int = 64  # instruction / goal-view alignment heads (TrainConfig.align_weight)
+    hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
     cond_dim: int = 256  # observation conditioning vector
     time_dim: int = 128  # timestep embedding
     hidden: int = 256  # noise-model width
@@ -112,7 +113,8 @@ class Model(nn.Module):
         self.cfg, self.dims = cfg, dims
         self.encoder = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
                                               dims.state_dim, dims.n_cameras,
-                                              cfg.text_queries, cfg.align_dim)
+                                              cfg.text_queries, cfg.align_dim,
+                                              cfg.hindsight_dim)
         self.obs = nn.Sequential(nn.Linear(self.encoder.out_dim,
                                            cfg.cond_dim), nn.GELU())
         self.time = nn.Sequential(nn.Linear(cfg.time_dim, cfg.time_dim), nn.GELU())
@@ -149,7 +151,8 @@ class Model(nn.Module):
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         # global torch RNG: the trainer seeds it per step (and per validation batch)
         n = self.cfg.noise_samples
-        cond = self.condition(batch).repeat_interleave(n, 0)
+        f = self.encoder(batch["images"], batch["state"], batch["text"])
+        cond = self.obs(f).repeat_interleave(n, 0)
         x0 = batch["actions"].flatten(1).repeat_interleave(n, 0)
         t = torch.randint(0, self.cfg.diffusion_steps, (x0.shape[0],), device=x0.device)
         noise = torch.randn_like(x0)
@@ -159,7 +162,12 @@ class Model(nn.Module):
         err = err.view(x0.shape[0], self.cfg.chunk, -1).mean(-1)  # [B*n, K]
         mask = batch["action_mask"].float().repeat_interleave(n, 0)
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
-        return loss, {"eps_mse": float(loss.detach())}
+        metrics = {"eps_mse": float(loss.detach())}
+        goal = self.encoder.hindsight_loss(f, batch)
+        if goal is not None:
+            metrics["hindsight"] = float(goal.detach())
+            loss = loss + batch["hindsight_weight"] * goal
+        return loss, metrics
 
     @torch.no_grad()
     def sample(self, cond: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:

@@ -274,12 +274,20 @@ class FiLMObservationEncoder(nn.Module):
     def hindsight_loss(self, features: torch.Tensor, batch: dict[str, torch.Tensor]
                        ) -> torch.Tensor | None:
         """Huber loss of the predicted hindsight goal (:mod:`..hindsight`) from ``features``
-        (this encoder's output), or ``None`` when the batch asks for none (validation)."""
+        (this encoder's output, ``[N, out_dim]``; memory windows: ``N = B * H``, steps past an
+        episode's end masked by ``batch["valid"]``), or ``None`` when the batch asks for none
+        (validation)."""
         if "hindsight_weight" not in batch:
             return None
         if not hasattr(self, "hindsight"):
             raise ConfigError("this model was built with hindsight_dim=0: no hindsight head")
-        return F.smooth_l1_loss(self.hindsight(features), batch["hindsight"])
+        target = batch["hindsight"].reshape(features.shape[0], -1)
+        err = F.smooth_l1_loss(self.hindsight(features), target, reduction="none").mean(-1)
+        valid = batch.get("valid")
+        if valid is None:
+            return err.mean()
+        mask = valid.reshape(-1).float()
+        return (err * mask).sum() / mask.sum().clamp(min=1.0)
 
     def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor,
                        temperature: float = 0.1) -> torch.Tensor:

@@ -50,6 +50,7 @@ class Config:
     text_dim: int = 64  # sentence embedding projected to this for FiLM
     text_queries: int = 4  # language-queried attention readouts per camera (0: FiLM only)
     align_dim: int = 64  # instruction / goal-view alignment heads (TrainConfig.align_weight)
+    hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
     d_model: int = 160  # step feature / memory slot width
     heads: int = 4
     layers: int = 2  # causal transformer over the memory
@@ -98,7 +99,8 @@ class Model(nn.Module):
         self.cfg, self.dims = cfg, dims
         self.encoder = FiLMObservationEncoder(cfg.widths, dims.text_dim, cfg.text_dim,
                                               dims.state_dim, dims.n_cameras,
-                                              cfg.text_queries, cfg.align_dim)
+                                              cfg.text_queries, cfg.align_dim,
+                                              cfg.hindsight_dim)
         self.step = nn.Sequential(nn.Linear(self.encoder.out_dim,
                                             cfg.d_model), nn.LayerNorm(cfg.d_model))
         self.reader = nn.ModuleList(Block(cfg.d_model, cfg.heads) for _ in range(cfg.layers))
@@ -137,13 +139,19 @@ class Model(nn.Module):
         b, t = images.shape[:2]
         valid = batch.get("valid", torch.ones(b, t, dtype=torch.bool, device=images.device))
         text = batch["text"].repeat_interleave(t, dim=0)
-        feats = self.encode(images.flatten(0, 1), state.flatten(0, 1), text).view(b, t, -1)
+        enc = self.encoder(images.flatten(0, 1), state.flatten(0, 1), text)
+        feats = self.step(enc).view(b, t, -1)
         h = self.read(feats, valid)
         pred = self.head(h.flatten(0, 1), drop=self.training).view(actions.shape)
         err = F.smooth_l1_loss(pred, actions, reduction="none", beta=0.1).mean(-1)
         mask = (amask & valid[..., None]).float()
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
-        return loss, {"huber": float(loss.detach())}
+        metrics = {"huber": float(loss.detach())}
+        goal = self.encoder.hindsight_loss(enc, batch)
+        if goal is not None:
+            metrics["hindsight"] = float(goal.detach())
+            loss = loss + batch["hindsight_weight"] * goal
+        return loss, metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,
