@@ -74,11 +74,7 @@ class Model(nn.Module):
         mask = batch["action_mask"].float()
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
         metrics = {"huber": float(loss.detach())}
-        goal = self.obs.hindsight_loss(f, batch)
-        if goal is not None:
-            metrics["hindsight"] = float(goal.detach())
-            loss = loss + batch["hindsight_weight"] * goal
-        return loss, metrics
+        return self.obs.add_hindsight(loss, metrics, f, batch), metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,

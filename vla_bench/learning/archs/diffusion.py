@@ -163,11 +163,7 @@ class Model(nn.Module):
         mask = batch["action_mask"].float().repeat_interleave(n, 0)
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
         metrics = {"eps_mse": float(loss.detach())}
-        goal = self.encoder.hindsight_loss(f, batch)
-        if goal is not None:
-            metrics["hindsight"] = float(goal.detach())
-            loss = loss + batch["hindsight_weight"] * goal
-        return loss, metrics
+        return self.encoder.add_hindsight(loss, metrics, f, batch), metrics
 
     @torch.no_grad()
     def sample(self, cond: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:

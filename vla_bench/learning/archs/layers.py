@@ -289,6 +289,16 @@ class FiLMObservationEncoder(nn.Module):
         mask = valid.reshape(-1).float()
         return (err * mask).sum() / mask.sum().clamp(min=1.0)
 
+    def add_hindsight(self, loss: torch.Tensor, metrics: dict[str, float],
+                      features: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``loss`` plus the batch's weight times :meth:`hindsight_loss` (logged in
+        ``metrics``); ``loss`` unchanged when the batch asks for none."""
+        goal = self.hindsight_loss(features, batch)
+        if goal is None:
+            return loss
+        metrics["hindsight"] = float(goal.detach())
+        return loss + batch["hindsight_weight"] * goal
+
     def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor,
                        temperature: float = 0.1) -> torch.Tensor:
         """Contrastive alignment of each instruction with its episode's *last* view

@@ -147,11 +147,7 @@ class Model(nn.Module):
         mask = (amask & valid[..., None]).float()
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
         metrics = {"huber": float(loss.detach())}
-        goal = self.encoder.hindsight_loss(enc, batch)
-        if goal is not None:
-            metrics["hindsight"] = float(goal.detach())
-            loss = loss + batch["hindsight_weight"] * goal
-        return loss, metrics
+        return self.encoder.add_hindsight(loss, metrics, enc, batch), metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,
