@@ -38,9 +38,9 @@ train() {
   for arch in $ARCHS; do
     # memory learns from windows of 8 consecutive steps: 16 windows (128 frames) per batch
     extra=""; [ "$arch" = memory ] && extra="--batch-size 16"
-    # The archs with the FiLM encoder also learn where each demonstration ends (hindsight
-    # goals): without it, no model tried here listened to the words.
-    case "$arch" in bcz|diffusion|memory) extra="$extra --train-set hindsight_weight=1" ;; esac
+    # Every model also learns where each demonstration ends (hindsight goals): without it,
+    # no model tried here listened to the words.
+    extra="$extra --train-set hindsight_weight=1"
     $VB train --arch "$arch" --data "$DATA/apple" "$DATA/bolt" "$DATA/printer" "$DATA/tree" \
       --out "runs/baselines/$arch" --device "$DEVICE" $extra
     mkdir -p "baselines/lite/$arch"

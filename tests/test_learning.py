@@ -464,14 +464,14 @@ def test_training_with_hindsight_goals(dataset: Path, cache_root: Path, tmp_path
     run = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run["config"]["hindsight_dim"] == 10 and run["train"]["hindsight_weight"] == 1.0
     assert LearnedPolicy(tmp_path / "a").model.obs.hindsight is not None  # loads with its head
-    for arch in ("diffusion", "memory"):  # memory: windows of steps, masked past the end
+    for arch in ARCHS:  # memory: windows of steps, masked past the end
+        if arch == "bcz":
+            continue
         _train(arch, dataset, tmp_path / arch, cache_root,
                train_overrides={"hindsight_weight": 1.0})
         logged = [json.loads(line) for line in (tmp_path / arch / "log.jsonl").open()]
-        assert any("hindsight" in row for row in logged) and "val_hindsight" in logged[-1]
-    with pytest.raises(ConfigError, match="available for bcz, diffusion and memory"):
-        _train("rt1", dataset, tmp_path / "b", cache_root,
-               train_overrides={"hindsight_weight": 1.0})
+        assert any("hindsight" in row for row in logged) and "val_hindsight" in logged[-1], arch
+        assert LearnedPolicy(tmp_path / arch).model is not None
     with pytest.raises(ConfigError, match="without the mirror"):
         _train("bcz", dataset, tmp_path / "c", cache_root,
                train_overrides={"hindsight_weight": 1.0, "mirror": 0.5})

@@ -71,7 +71,7 @@ class TrainConfig:
     # diffusion, memory; 0: off): each instruction is matched, contrastively, to the last view
     # of its episode, where the named object is in front of the robot.
     align_weight: float = 0.0
-    # Weight of the hindsight-goal loss (bcz, diffusion, memory; 0: off): from the view and
+    # Weight of the hindsight-goal loss (every arch; 0: off): from the view and
     # the words, predict where the demonstration ends, seen from the current frame
     # (learning/hindsight.py). A training label only; it switches the model's hindsight head
     # on (Config.hindsight_dim).
@@ -112,9 +112,6 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     if tcfg.hindsight_weight:
         from vla_bench.learning.hindsight import NAMES
 
-        if not hasattr(cfg, "hindsight_dim"):
-            raise ConfigError(f"hindsight_weight: {arch} has no hindsight-goal head; it is "
-                              "available for bcz, diffusion and memory")
         cfg = replace(cfg, hindsight_dim=len(NAMES))
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("--device cuda: torch sees no CUDA GPU here; use --device cpu")

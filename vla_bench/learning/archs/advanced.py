@@ -40,7 +40,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from vla_bench.learning.archs.base import Dims
-from vla_bench.learning.archs.layers import mlp
+from vla_bench.learning.archs.layers import add_hindsight, hindsight_head, mlp
 from vla_bench.learning.inputs import TEXT_TOKENS
 
 
@@ -64,6 +64,7 @@ class Config:
     confidence_threshold: float = 0.1  # mean |normalised error| below which a step "succeeds"
     confidence_weight: float = 0.1
     shift: int = 4  # random-shift augmentation (pixels)
+    hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
 
 
 PRESETS = {"default": Config(),
@@ -100,10 +101,16 @@ class Model(nn.Module):
         self.norm = nn.LayerNorm(w)
         self.action_head = mlp([w, cfg.hidden, cfg.hidden, cfg.chunk * dims.action_dim])
         self.confidence_head = mlp([w, 64, 1])
+        self.hindsight = hindsight_head(w, cfg.hindsight_dim) if cfg.hindsight_dim else None
 
     def forward(self, batch: dict[str, torch.Tensor], train: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised action chunks ``[B, chunk, A]`` and confidence logits ``[B]``."""
+        return self._forward(batch, train)[:2]
+
+    def _forward(self, batch: dict[str, torch.Tensor], train: bool
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Actions, confidence logits and the fused CLS token ``[B, width]``."""
         images = batch["images"]
         b, v = images.shape[:2]
         x = self.patchify(images.flatten(0, 1)).flatten(2).transpose(1, 2)  # [BV, P, w]
@@ -129,10 +136,10 @@ class Model(nn.Module):
         cls = self.norm(self.fusion(tokens, src_key_padding_mask=~keep)[:, 0])
         h = F.dropout(cls, self.cfg.dropout, training=train)
         actions = self.action_head(h).view(b, self.cfg.chunk, self.dims.action_dim)
-        return actions, self.confidence_head(cls)[:, 0]
+        return actions, self.confidence_head(cls)[:, 0], cls
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        pred, logit = self(batch, train=self.training)
+        pred, logit, cls = self._forward(batch, self.training)
         target, mask = batch["actions"], batch["action_mask"].float()
         err = F.smooth_l1_loss(pred, target, reduction="none", beta=0.1).mean(-1)
         huber = (err * mask).sum() / mask.sum().clamp(min=1.0)
@@ -143,8 +150,9 @@ class Model(nn.Module):
         good = ((abs_err * m).sum(1) / m.sum(1).clamp(min=1.0) < self.cfg.confidence_threshold)
         bce = F.binary_cross_entropy_with_logits(logit, good.float())
         loss = huber + self.cfg.confidence_weight * bce
-        return loss, {"huber": float(huber.detach()), "confidence_bce": float(bce.detach()),
-                      "accurate_fraction": float(good.float().mean())}
+        metrics = {"huber": float(huber.detach()), "confidence_bce": float(bce.detach()),
+                   "accurate_fraction": float(good.float().mean())}
+        return add_hindsight(self.hindsight, loss, metrics, cls, batch), metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,

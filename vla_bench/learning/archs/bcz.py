@@ -22,7 +22,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from vla_bench.learning.archs.base import Dims
-from vla_bench.learning.archs.layers import FiLMObservationEncoder, MCDropoutChunkHead
+from vla_bench.learning.archs.layers import (
+    FiLMObservationEncoder,
+    MCDropoutChunkHead,
+    add_hindsight,
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ class Model(nn.Module):
         mask = batch["action_mask"].float()
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
         metrics = {"huber": float(loss.detach())}
-        return self.obs.add_hindsight(loss, metrics, f, batch), metrics
+        return add_hindsight(self.obs.hindsight, loss, metrics, f, batch), metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,

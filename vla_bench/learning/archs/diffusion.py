@@ -41,7 +41,7 @@ from torch.nn import functional as F
 
 from vla_bench.errors import ConfigError
 from vla_bench.learning.archs.base import Dims
-from vla_bench.learning.archs.layers import FiLM, FiLMObservationEncoder, sinusoidal
+from vla_bench.learning.archs.layers import FiLM, FiLMObservationEncoder, add_hindsight, sinusoidal
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ class Model(nn.Module):
         mask = batch["action_mask"].float().repeat_interleave(n, 0)
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
         metrics = {"eps_mse": float(loss.detach())}
-        return self.encoder.add_hindsight(loss, metrics, f, batch), metrics
+        return add_hindsight(self.encoder.hindsight, loss, metrics, f, batch), metrics
 
     @torch.no_grad()
     def sample(self, cond: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:

@@ -228,6 +228,34 @@ class TextQueryReadout(nn.Module):
         return torch.cat([where, strength, values], dim=-1).flatten(1)
 
 
+def hindsight_head(in_dim: int, out_dim: int) -> nn.Sequential:
+    """The head that predicts a sample's hindsight goal (:mod:`..hindsight`) from a model's
+    fused features: a training-only auxiliary, never used by ``act``."""
+    return nn.Sequential(nn.Linear(in_dim, 128), nn.GELU(), nn.Linear(128, out_dim))
+
+
+def add_hindsight(head: nn.Module | None, loss: torch.Tensor, metrics: dict[str, float],
+                  features: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``loss`` plus ``batch["hindsight_weight"]`` times the Huber loss of ``head``'s
+    hindsight goals from ``features`` ``[N, in]`` (memory windows: ``N = B * H``, steps past an
+    episode's end masked by ``batch["valid"]``), logged in ``metrics``; ``loss`` unchanged when
+    the batch asks for none (validation without the goals)."""
+    if "hindsight_weight" not in batch:
+        return loss
+    if head is None:
+        raise ConfigError("this model was built with hindsight_dim=0: no hindsight head")
+    target = batch["hindsight"].reshape(features.shape[0], -1)
+    err = F.smooth_l1_loss(head(features), target, reduction="none").mean(-1)
+    valid = batch.get("valid")
+    if valid is None:
+        goal = err.mean()
+    else:
+        mask = valid.reshape(-1).float()
+        goal = (err * mask).sum() / mask.sum().clamp(min=1.0)
+    metrics["hindsight"] = float(goal.detach())
+    return loss + batch["hindsight_weight"] * goal
+
+
 class FiLMObservationEncoder(nn.Module):
     """BC-Z's observation encoder, shared by bcz, diffusion and memory: the sentence embedding
     projected to ``text_dim`` FiLM-conditions a :class:`CameraEncoder`; each camera's map is
@@ -253,9 +281,7 @@ class FiLMObservationEncoder(nn.Module):
             self.align_image = nn.Linear(n_cameras * self.vision.out_channels, align_dim)
             self.align_text = nn.Linear(text_in, align_dim)
         self.out_dim = n_cameras * 3 * self.vision.out_channels + 64 + text_dim + extra
-        if hindsight_dim:
-            self.hindsight = nn.Sequential(nn.Linear(self.out_dim, 128), nn.GELU(),
-                                           nn.Linear(128, hindsight_dim))
+        self.hindsight = hindsight_head(self.out_dim, hindsight_dim) if hindsight_dim else None
 
     def forward(self, images: torch.Tensor, state: torch.Tensor, text: torch.Tensor
                 ) -> torch.Tensor:
@@ -270,34 +296,6 @@ class FiLMObservationEncoder(nn.Module):
         for readout, level in zip(self.readouts, (levels[0], flat), strict=False):
             parts.append(readout(level, tc).view(b, -1))
         return torch.cat(parts, dim=-1)
-
-    def hindsight_loss(self, features: torch.Tensor, batch: dict[str, torch.Tensor]
-                       ) -> torch.Tensor | None:
-        """Huber loss of the predicted hindsight goal (:mod:`..hindsight`) from ``features``
-        (this encoder's output, ``[N, out_dim]``; memory windows: ``N = B * H``, steps past an
-        episode's end masked by ``batch["valid"]``), or ``None`` when the batch asks for none
-        (validation)."""
-        if "hindsight_weight" not in batch:
-            return None
-        if not hasattr(self, "hindsight"):
-            raise ConfigError("this model was built with hindsight_dim=0: no hindsight head")
-        target = batch["hindsight"].reshape(features.shape[0], -1)
-        err = F.smooth_l1_loss(self.hindsight(features), target, reduction="none").mean(-1)
-        valid = batch.get("valid")
-        if valid is None:
-            return err.mean()
-        mask = valid.reshape(-1).float()
-        return (err * mask).sum() / mask.sum().clamp(min=1.0)
-
-    def add_hindsight(self, loss: torch.Tensor, metrics: dict[str, float],
-                      features: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """``loss`` plus the batch's weight times :meth:`hindsight_loss` (logged in
-        ``metrics``); ``loss`` unchanged when the batch asks for none."""
-        goal = self.hindsight_loss(features, batch)
-        if goal is None:
-            return loss
-        metrics["hindsight"] = float(goal.detach())
-        return loss + batch["hindsight_weight"] * goal
 
     def alignment_loss(self, goal_images: torch.Tensor, text: torch.Tensor,
                        temperature: float = 0.1) -> torch.Tensor:

@@ -38,7 +38,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from vla_bench.learning.archs.base import Dims
-from vla_bench.learning.archs.layers import FiLMObservationEncoder, MCDropoutChunkHead
+from vla_bench.learning.archs.layers import (
+    FiLMObservationEncoder,
+    MCDropoutChunkHead,
+    add_hindsight,
+)
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ class Model(nn.Module):
         mask = (amask & valid[..., None]).float()
         loss = (err * mask).sum() / mask.sum().clamp(min=1.0)
         metrics = {"huber": float(loss.detach())}
-        return self.encoder.add_hindsight(loss, metrics, enc, batch), metrics
+        return add_hindsight(self.encoder.hindsight, loss, metrics, enc, batch), metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,

@@ -42,7 +42,12 @@ from transformers.cache_utils import DynamicCache
 
 from vla_bench.errors import ConfigError
 from vla_bench.learning.archs.base import Dims
-from vla_bench.learning.archs.layers import CameraEncoder, bin_decode
+from vla_bench.learning.archs.layers import (
+    CameraEncoder,
+    add_hindsight,
+    bin_decode,
+    hindsight_head,
+)
 from vla_bench.learning.inputs import BINS, TEXT_TOKENS, action_bins, bin_centres
 
 BOS = BINS  # token ids 0..BINS-1 are action bins
@@ -67,6 +72,7 @@ class Config:
     execute: int = 1  # of which executed open loop
     history: int = 1  # the current frame only
     shift: int = 4  # random-shift augmentation (pixels)
+    hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
 
 
 PRESETS = {"default": Config(),
@@ -101,6 +107,7 @@ class Model(nn.Module):
                              attn_implementation="sdpa")
         self.lm = LlamaModel(lm_cfg)
         self.head = nn.Linear(h, BINS, bias=False)  # BOS is never a target
+        self.hindsight = hindsight_head(h, cfg.hindsight_dim) if cfg.hindsight_dim else None
 
     def prefix(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Prefix embeddings ``[B, P, H]`` ending with BOS, and their attention mask ``[B, P]``."""
@@ -134,10 +141,12 @@ class Model(nn.Module):
         x, mask = self.prefix(batch)
         # teacher forcing: BOS, a_0 .. a_{n-2} in, a_0 .. a_{n-1} out
         acts = self.lm.embed_tokens(target[:, :-1])
+        n_prefix = x.shape[1]
         x = torch.cat([x, acts], dim=1)
         mask = torch.cat([mask, torch.ones(acts.shape[:2], dtype=torch.bool,
                                            device=mask.device)], dim=1)
-        logits = self.head(self._run(x, mask)[:, -self.n_act:])
+        hidden = self._run(x, mask)
+        logits = self.head(hidden[:, -self.n_act:])
         ce = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none",
                              label_smoothing=self.cfg.label_smoothing)
         ce = ce.view(b, self.cfg.chunk, -1).mean(-1)
@@ -145,7 +154,10 @@ class Model(nn.Module):
         denom = m.sum().clamp(min=1.0)
         loss = (ce * m).sum() / denom
         hit = (logits.detach().argmax(-1) == target).float().view(b, self.cfg.chunk, -1).mean(-1)
-        return loss, {"ce": float(loss.detach()), "bin_acc": float((hit * m).sum() / denom)}
+        metrics = {"ce": float(loss.detach()), "bin_acc": float((hit * m).sum() / denom)}
+        # BOS's state, where the first action is read: it has seen the whole prefix, no action
+        return add_hindsight(self.hindsight, loss, metrics, hidden[:, n_prefix - 1], batch), \
+            metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,

@@ -38,7 +38,13 @@ from torch.nn import functional as F
 
 from vla_bench.errors import ConfigError
 from vla_bench.learning.archs.base import Dims
-from vla_bench.learning.archs.layers import CameraEncoder, TokenLearner, bin_decode
+from vla_bench.learning.archs.layers import (
+    CameraEncoder,
+    TokenLearner,
+    add_hindsight,
+    bin_decode,
+    hindsight_head,
+)
 from vla_bench.learning.inputs import BINS, action_bins, bin_centres
 
 
@@ -60,6 +66,7 @@ class Config:
     execute: int = 1  # of which executed open loop
     history: int = 1  # RT-1 here sees the current frame only
     shift: int = 4  # random-shift augmentation (pixels)
+    hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
 
 
 PRESETS = {"default": Config(),
@@ -94,20 +101,26 @@ class Model(nn.Module):
         self.transformer = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, BINS)
+        self.hindsight = hindsight_head(d, cfg.hindsight_dim) if cfg.hindsight_dim else None
 
     def logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Bin logits ``[B, chunk, A, BINS]``."""
+        return self._forward(batch)[0]
+
+    def _forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Bin logits and the mean of the transformer's outputs ``[B, d_model]``."""
         b = batch["state"].shape[0]
         t = self.text(batch["text"])
         maps = self.vision(batch["images"], t)  # [B, V, C, h, w]
         tok = self.img_proj(self.learner(maps.flatten(0, 1))).reshape(b, -1, self.cfg.d_model)
         ctx = torch.cat([tok, self.state(batch["state"])[:, None]], dim=1) + self.pos
         x = torch.cat([ctx, self.queries.expand(b, -1, -1)], dim=1)
-        h = self.norm(self.transformer(x)[:, -self.n_query:])
-        return self.head(h).view(b, self.cfg.chunk, self.dims.action_dim, BINS)
+        out = self.norm(self.transformer(x))
+        logits = self.head(out[:, -self.n_query:])
+        return logits.view(b, self.cfg.chunk, self.dims.action_dim, BINS), out.mean(1)
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        logits = self.logits(batch)
+        logits, pooled = self._forward(batch)
         target = action_bins(batch["actions"])  # [B, K, A]
         ce = F.cross_entropy(logits.flatten(0, 2), target.flatten(), reduction="none",
                              label_smoothing=self.cfg.label_smoothing).view(target.shape)
@@ -115,7 +128,8 @@ class Model(nn.Module):
         denom = mask.sum().clamp(min=1.0)
         loss = (ce.mean(-1) * mask).sum() / denom
         hit = (logits.detach().argmax(-1) == target).float().mean(-1)
-        return loss, {"ce": float(loss.detach()), "bin_acc": float((hit * mask).sum() / denom)}
+        metrics = {"ce": float(loss.detach()), "bin_acc": float((hit * mask).sum() / denom)}
+        return add_hindsight(self.hindsight, loss, metrics, pooled, batch), metrics
 
     @torch.no_grad()
     def act(self, batch: dict[str, torch.Tensor], memory: Any = None,
