@@ -3,7 +3,8 @@ as Markdown, from the lite-track runs' episode records.
 
     python baselines/make_table.py            # prints; reproduce.sh writes results/table.md
 
-Sources: ``baselines/results/<arch>/episodes.jsonl`` (``vla-bench eval --track lite``) and the
+Sources: ``baselines/results/<arch>/episodes.jsonl`` (``vla-bench eval --track lite``), the
+ablations in ``baselines/results/ablations/<name>/`` (the same runs of a variant) and the
 lite leaderboard entries of the expert, no-op and random policies
 (``leaderboard/entries/lite-*/episodes.jsonl.gz``: the same episodes). Every rate is k/n with
 Wilson's 95 % interval; the language gain is nominal minus shuffled-instruction success on the
@@ -74,6 +75,8 @@ def runs() -> dict[str, list[dict[str, Any]]]:
         path = ROOT / "baselines/results" / arch / "episodes.jsonl"
         if path.exists():
             out[arch] = read(path)
+    for path in sorted((ROOT / "baselines/results/ablations").glob("*/episodes.jsonl")):
+        out[f"{path.parent.name} (ablation)"] = read(path)
     return out
 
 
@@ -87,6 +90,8 @@ def language_runs() -> dict[str, list[dict[str, Any]]]:
     """``reproduce.sh language``: 50 seeds per navigation task, nominal and shuffled."""
     found = {arch: ROOT / "baselines/results/language" / arch / "episodes.jsonl"
              for arch in ARCHS}
+    for path in sorted((ROOT / "baselines/results/ablations").glob("*/language/episodes.jsonl")):
+        found[f"{path.parent.parent.name} (ablation)"] = path
     return {arch: read(path) for arch, path in found.items() if path.exists()}
 
 
