@@ -188,9 +188,16 @@ def test_training_is_deterministic_and_resumes_after_a_kill(arch: str, dataset: 
     again = tmp_path / "again"
     _train(arch, dataset, again, cache_root)
     killed = tmp_path / "killed"
-    partial = _train(arch, dataset, killed, cache_root, stop_after=13)  # past a checkpoint (10)
+    # Killed past a checkpoint (10) and a logged step (15): the log must not repeat step 15.
+    partial = _train(arch, dataset, killed, cache_root, stop_after=16)
     assert not partial["finished"] and not (killed / "model.safetensors").exists()
     _train(arch, dataset, killed, cache_root)
+
+    def logged(d: Path) -> list:
+        rows = [json.loads(line) for line in (d / "log.jsonl").open()]
+        return [(r["step"], r["loss"], r.get("val_loss")) for r in rows]
+
+    assert logged(killed) == logged(whole)
 
     def weights(d: Path) -> dict:
         return torch.load(d / "state.pt", weights_only=False)["model"]

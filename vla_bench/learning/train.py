@@ -171,7 +171,10 @@ def train(arch: str, data: list[str | Path], out: str | Path, *, preset: str = "
     bar = tqdm(total=tcfg.steps, initial=step, desc=f"train {arch}", unit="step",
                file=sys.stderr, disable=not progress)
     done_here, t0, seen = 0, time.perf_counter(), 0
-    log = (out / "log.jsonl").open("a")
+    # Rewritten from the checkpoint's history: rows logged after it (a kill between
+    # checkpoints) are logged again when those steps run again, not twice.
+    log = (out / "log.jsonl").open("w")
+    log.writelines(json.dumps(row) + "\n" for row in history)
     try:
         while step < tcfg.steps:
             if stop_after is not None and done_here >= stop_after:
