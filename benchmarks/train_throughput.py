@@ -1,7 +1,8 @@
 """Training samples/s and per-``act`` inference latency of every learned architecture.
 
 Training: forward + backward + AdamW step on batches of the default preset's shape (two
-RGB-D cameras at the preset's resolution, 73-d state, 17-d actions), timed after warm-up
+RGB-D cameras at the preset's resolution, the 8 state entries the models see by default out
+of the G1's 73, 17-d actions), timed after warm-up
 steps. Inference: the full policy path (``LearnedPolicy.act`` on a default 224x224 two-camera
 observation: resize, text features from the per-episode cache, model, de-normalisation) of a
 randomly initialised checkpoint; the latency is per ``act`` call (one call per executed chunk).
@@ -20,6 +21,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+OBS_STATE = 73  # the 29-DoF G1's state vector
+SEEN_STATE = list(range(OBS_STATE - 8, OBS_STATE))  # gripper openings and TCPs: the hands'
 
 
 def synthetic_batch(cfg, dims, batch_size: int, seed: int = 0) -> dict:
@@ -50,7 +54,7 @@ def train_rate(arch: str, steps: int, batch_size: int) -> tuple[float, int]:
 
     mod = arch_module(arch)
     cfg = mod.PRESETS["default"]
-    dims = Dims(action_dim=17, state_dim=73, n_cameras=2)
+    dims = Dims(action_dim=17, state_dim=len(SEEN_STATE), n_cameras=2)
     torch.manual_seed(0)
     model = mod.Model(cfg, dims)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
@@ -85,17 +89,19 @@ def act_latency(arch: str, acts: int) -> tuple[float, float, int]:
 
     mod = arch_module(arch)
     cfg = mod.PRESETS["default"]
-    dims = Dims(action_dim=17, state_dim=73, n_cameras=2)
+    dims = Dims(action_dim=17, state_dim=len(SEEN_STATE), n_cameras=2)
     torch.manual_seed(0)
     model = mod.Model(cfg, dims).eval()
     norm = Normalizer(-np.ones(17, np.float32), np.ones(17, np.float32),
-                      np.zeros(73, np.float32), np.ones(73, np.float32),
+                      np.zeros(OBS_STATE, np.float32), np.ones(OBS_STATE, np.float32),
                       np.zeros(384, np.float32), np.ones(1, np.float32))
     names = [f"a{i}" for i in range(17)]
     with tempfile.TemporaryDirectory() as tmp:
         path = save(Path(tmp) / "model.safetensors", model, {
             "arch": arch, "normalizer": norm.to_dict(), "datasets": [],
-            "layout": {"cameras": list(cv.DEFAULT_CAMERAS), "state_names": [],
+            "layout": {"cameras": list(cv.DEFAULT_CAMERAS),
+                       "state_names": [f"s{i}" for i in range(OBS_STATE)],
+                       "state_columns": SEEN_STATE,
                        "action_names": names, "image_size": cfg.image_size},
             "text_encoder": "", "confidence_reference": [0.0, 1.0], "train": {}})
         policy = LearnedPolicy(path)
@@ -105,7 +111,7 @@ def act_latency(arch: str, acts: int) -> tuple[float, float, int]:
            "depth": rng.uniform(0.3, 5, (h, w, 1)).astype(np.float32),
            "rgb_front": rng.integers(0, 255, (h, w, 3), np.uint8),
            "depth_front": rng.uniform(0.3, 5, (h, w, 1)).astype(np.float32),
-           "state": rng.normal(size=73).astype(np.float32),
+           "state": rng.normal(size=OBS_STATE).astype(np.float32),
            "instruction": "Pick up the red apple and place it in the basket"}
     policy.seed(0)
     policy.reset(obs["instruction"])
