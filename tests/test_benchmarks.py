@@ -50,3 +50,13 @@ def test_gait_slip_script_runs(tmp_path: Path) -> None:
     for r in rows:
         assert r["stances"] >= 2 and 0 <= r["median_cm"] <= r["max_cm"]
         assert r["fastest_joint_rad_s"] > 0.5, "the legs move while walking"
+
+
+def test_train_throughput_script_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "train_throughput.py"), "--arch", "advanced",
+         "bcz", "--steps", "1", "--batch-size", "2", "--acts", "2"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("| advanced", "| bcz"))]
+    assert len(rows) == 2
