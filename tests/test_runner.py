@@ -79,6 +79,16 @@ class Flaky(_Base):
         return np.zeros(self.shape, np.float32)
 
 
+class ThreadCheck(_Base):
+    """Fails unless its worker process was given its share of the cores for OpenMP."""
+
+    def act(self, obs):
+        want = str(max(1, (os.cpu_count() or 1) // 2))
+        if os.environ.get("OMP_NUM_THREADS") != want:
+            raise RuntimeError(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, not {want}")
+        return super().act(obs)
+
+
 class Chunky(_Base):
     """Chunks of 4 zero actions with a per-step confidence and a per-episode one."""
 
@@ -397,6 +407,12 @@ def test_estop_ends_the_episode(tmp_path):
         assert rec["safety_steps"]["self_collision"] == 1 and rec["steps"] < 200
     with pytest.raises(Exception, match="Did you mean 'fall'"):
         _run("random", tmp_path / "x", episodes_per_task=1, estop=["fal"])
+
+
+def test_worker_processes_share_the_cores(tmp_path, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    res = _run(ThreadCheck, tmp_path, episodes_per_task=2, max_steps=3, workers=2)
+    assert [r["failure_reason"] for r in res.records] == [""] * len(res.records)
 
 
 def test_action_chunks_run_open_loop_and_confidence_is_kept(tmp_path):
