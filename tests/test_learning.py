@@ -471,6 +471,8 @@ def test_training_with_hindsight_goals(dataset: Path, cache_root: Path, tmp_path
     run = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run["config"]["hindsight_dim"] == 10 and run["train"]["hindsight_weight"] == 1.0
     assert LearnedPolicy(tmp_path / "a").model.obs.hindsight is not None  # loads with its head
+    png = (tmp_path / "a" / "loss.png").read_bytes()  # a second panel: the goal error
+    assert int.from_bytes(png[16:20], "big") > int.from_bytes(png[20:24], "big") * 2
     for arch in ARCHS:  # memory: windows of steps, masked past the end
         if arch == "bcz":
             continue

@@ -304,7 +304,9 @@ def run_ray(config: WorkerConfig, specs: Sequence[EpisodeSpec], workers: int,
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     # One CPU per actor: more actors than the cluster's CPUs would sit unscheduled, holding
-    # their queued episodes until the end.
+    # their queued episodes until the end. Ray also sets OMP_NUM_THREADS to an actor's
+    # num_cpus (checked with Ray 2.60: torch sees 1 thread), so torch policies do not
+    # oversubscribe the node as they would in a bare process pool.
     workers = max(1, min(workers, int(ray.cluster_resources().get("CPU", workers))))
     actor_cls = ray.remote(num_cpus=1, max_restarts=0)(_RayWorker)
     actors = [actor_cls.remote(config) for _ in range(workers)]

@@ -396,6 +396,16 @@ def _save_state(path: Path, model: Any, opt: Any, step: int, history: list, elap
     os.replace(tmp, path)
 
 
+def _plot_keys(ax: Any, history: list[dict[str, Any]], keys: tuple[tuple[str, str, str], ...]
+               ) -> None:
+    # One colour per set of frames: solid with the true instruction, dashed with another one.
+    for i, (key, style, label) in enumerate(keys):
+        pts = [(h["step"], h[key]) for h in history if key in h]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), style, label=label, lw=1, ms=3,
+                    color="C1" if i < 2 else "C3")
+
+
 def _plot(history: list[dict[str, Any]], path: Path, arch: str) -> None:
     try:
         import matplotlib
@@ -407,25 +417,39 @@ def _plot(history: list[dict[str, Any]], path: Path, arch: str) -> None:
               file=sys.stderr)
         return
     tr = [(h["step"], h["loss"]) for h in history if "loss" in h]
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    # With hindsight goals, a second panel: the goal error with the true and with another
+    # instruction is the clearest sign of whether the model reads the words.
+    goals = any("val_hindsight" in h for h in history)
+    fig, axes = plt.subplots(1, 2 if goals else 1, figsize=(11 if goals else 6, 3.6), dpi=110,
+                             squeeze=False)
+    ax = axes[0, 0]
     if tr:
         ax.plot(*zip(*tr, strict=True), label="training (batch)", lw=1, alpha=0.8)
-    for key, style, label in (
-            ("val_loss", "o-", "validation (held-out episodes)"),
-            ("val_loss_swapped_instruction", "s--", "validation, another instruction of the task"),
-            ("val_loss_start", "o-", f"validation, first {START_FRAMES} frames"),
-            ("val_loss_start_swapped_instruction", "s--",
-             f"first {START_FRAMES} frames, another instruction")):
-        pts = [(h["step"], h[key]) for h in history if key in h]
-        if pts:
-            ax.plot(*zip(*pts, strict=True), style, label=label, lw=1, ms=3)
-    ax.set_xlabel("step")
+    _plot_keys(ax, history, (
+        ("val_loss", "o-", "validation (held-out episodes)"),
+        ("val_loss_swapped_instruction", "s--", "validation, another instruction of the task"),
+        ("val_loss_start", "o-", f"validation, first {START_FRAMES} frames"),
+        ("val_loss_start_swapped_instruction", "s--",
+         f"first {START_FRAMES} frames, another instruction")))
     ax.set_ylabel("loss")
     if tr and min(v for _, v in tr) > 0:
         ax.set_yscale("log")
     ax.set_title(f"{arch}: behaviour-cloning loss")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    if goals:
+        gx = axes[0, 1]
+        _plot_keys(gx, history, (
+            ("val_hindsight", "o-", "validation, true instruction"),
+            ("val_hindsight_swapped_instruction", "s--", "validation, another instruction"),
+            ("val_start_hindsight", "o-", f"first {START_FRAMES} frames, true instruction"),
+            ("val_start_hindsight_swapped_instruction", "s--",
+             f"first {START_FRAMES} frames, another instruction")))
+        gx.set_ylabel("goal error (Huber, normalised)")
+        gx.set_yscale("log")
+        gx.set_title(f"{arch}: hindsight goal (where the demonstration ends)")
+    for a in axes[0]:
+        a.set_xlabel("step")
+        a.grid(alpha=0.3)
+        a.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
