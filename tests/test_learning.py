@@ -153,6 +153,46 @@ def test_act_shapes_confidence_and_determinism(arch: str, training_data) -> None
         assert model.confidence_kind == "spread" and torch.all(signal >= 0)
 
 
+def test_diffusion_temperature_and_inference_overrides(training_data, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from vla_bench.learning import checkpoint
+    from vla_bench.learning.data import prepare
+
+    mod, cfg, dims = _tiny("diffusion")
+    td = training_data(cfg.chunk, 1)
+    batch = prepare(td.batch(td.val_index[:3]), "cpu")
+
+    def act(model, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        actions, spread, _ = model.act(batch, None, torch.Generator().manual_seed(seed))
+        return actions, spread
+
+    torch.manual_seed(0)
+    cold = mod.Model(cfg, dims).eval()  # temperature 0 by default: the same chunk every time
+    (a1, s1), (a2, s2) = act(cold, 1), act(cold, 2)
+    assert torch.equal(a1, a2) and not torch.equal(s1, s2)  # the spread still samples
+    warm = mod.Model(replace(cfg, temperature=1.0), dims).eval()
+    warm.load_state_dict(cold.state_dict())
+    assert not torch.equal(act(warm, 1)[0], act(warm, 2)[0])
+    assert torch.equal(act(warm, 1)[1], s1)  # the same spread samples at either temperature
+    with pytest.raises(ConfigError, match="temperature"):
+        mod.Model(replace(cfg, temperature=-1.0), dims)
+
+    # a checkpoint's inference settings can be overridden at load time, nothing else
+    d = checkpoint.save(tmp_path / "model.safetensors", cold, {"arch": "diffusion"})
+    hot, _ = checkpoint.load(d, inference={"temperature": 1.0, "sample_steps": 3})
+    assert hot.cfg.temperature == 1.0 and hot.cfg.sample_steps == 3
+    assert checkpoint.load(d)[0].cfg.temperature == 0.0
+    with pytest.raises(UnknownNameError, match="Did you mean 'temperature'"):
+        checkpoint.load(d, inference={"temprature": 1.0})
+    with pytest.raises(UnknownNameError, match="inference setting 'chunk'"):  # trained with it
+        checkpoint.load(d, inference={"chunk": 8})
+    bmod, bcfg, _ = _tiny("bcz")
+    b = checkpoint.save(tmp_path / "bcz.safetensors", bmod.Model(bcfg, dims), {"arch": "bcz"})
+    with pytest.raises(ConfigError, match="no inference settings"):
+        checkpoint.load(b, inference={"temperature": 0.0})
+
+
 @pytest.mark.parametrize("arch", sorted(ARCHS))
 def test_train_writes_a_checkpoint_that_round_trips(arch: str, dataset: Path, cache_root: Path,
                                                     tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from vla_bench.errors import ConfigError
+from vla_bench.errors import ConfigError, UnknownNameError
 
 FORMAT = "vla_bench.checkpoint/1"
 WEIGHTS = "model.safetensors"
@@ -69,8 +69,13 @@ def resolve(path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path, device: str = "cpu", arch: str | None = None) -> tuple[Any, dict]:
-    """Rebuild the model of a checkpoint; ``arch`` (optional) must match the stored one."""
+def load(path: str | Path, device: str = "cpu", arch: str | None = None,
+         inference: dict[str, Any] | None = None) -> tuple[Any, dict]:
+    """Rebuild the model of a checkpoint; ``arch`` (optional) must match the stored one.
+
+    ``inference`` overrides config fields that only change how the trained model acts (the
+    arch module's ``INFERENCE_FIELDS``, e.g. diffusion's ``temperature``); the checkpoint's
+    own ``meta["config"]`` stays as trained."""
     from safetensors.torch import load_file
 
     from vla_bench.learning import arch_module
@@ -82,7 +87,15 @@ def load(path: str | Path, device: str = "cpu", arch: str | None = None) -> tupl
         raise ConfigError(f"{path} holds a {meta['arch']!r} model, not {arch!r}; use "
                           f"--policy {meta['arch']}")
     mod = arch_module(meta["arch"])
-    model = mod.Model(config_from(mod.Config, meta["config"]), Dims(**meta["dims"]))
+    allowed = getattr(mod, "INFERENCE_FIELDS", ())
+    for key in inference or {}:
+        if not allowed:
+            raise ConfigError(f"a {meta['arch']} model has no inference settings to override "
+                              f"(got {key!r}); only diffusion's can be changed after training")
+        if key not in allowed:
+            raise UnknownNameError(f"{meta['arch']} inference setting", key, allowed)
+    model = mod.Model(config_from(mod.Config, {**meta["config"], **(inference or {})}),
+                      Dims(**meta["dims"]))
     model.load_state_dict(load_file(str(path), device=device))
     return model.to(device).eval(), meta
 

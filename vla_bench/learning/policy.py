@@ -12,6 +12,10 @@ model showed on its held-out validation episodes (a spread larger than any seen 
 0, smaller than any gives 1). The reported confidence is the mean of the step signals so far
 in the episode, so the last one, the episode's, summarises the whole episode and is known
 before its outcome.
+
+``inference`` overrides the settings that change only how a trained model acts, e.g.
+``{"temperature": 1.0, "sample_steps": 25}`` for diffusion (see the arch module's
+``INFERENCE_FIELDS``); the other architectures have none.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ class LearnedPolicy:
     cameras = cv.DEFAULT_CAMERAS  # what the shipped baselines were trained on
 
     def __init__(self, checkpoint: str | Path, arch: str | None = None, device: str = "cpu",
-                 execute: int | None = None, threads: int | None = None) -> None:
+                 execute: int | None = None, threads: int | None = None,
+                 inference: dict[str, Any] | None = None) -> None:
         import torch
 
         from vla_bench.learning import checkpoint as ckpt
@@ -41,7 +46,8 @@ class LearnedPolicy:
 
         if threads:
             torch.set_num_threads(int(threads))
-        self.model, self.meta = ckpt.load(checkpoint, device=device, arch=arch)
+        self.model, self.meta = ckpt.load(checkpoint, device=device, arch=arch,
+                                          inference=inference)
         self.arch = self.meta["arch"]
         self.device = device
         self.norm = Normalizer.from_dict(self.meta["normalizer"])
