@@ -2,7 +2,7 @@
 # The learned baselines of baselines/README.md, from nothing: the exact commands that made the
 # datasets, the checkpoints in baselines/lite/ and the reports in baselines/results/.
 #
-#   bash baselines/reproduce.sh [data|train|eval|language|table|all] [ARCH ...]
+#   bash baselines/reproduce.sh [data|train|eval|language|ablations|table|all] [ARCH ...]
 #
 # Every stage resumes: re-run the same command after a kill. Measured on 2 CPU cores: the data
 # about an hour, bcz's training 41 minutes, its lite-track evaluation (490 episodes, 2 workers)
@@ -69,6 +69,27 @@ language() {
   done
 }
 
+ablations() {
+  # The variants in results/ablations/ (not part of "all"). bcz_no_hindsight: bcz's recipe
+  # without the hindsight goals, lite track and language control. diffusion_temperature1:
+  # the shipped diffusion executing true samples (temperature 1) instead of the chunk
+  # denoised from zero noise, language control only. (The committed bcz_no_hindsight reports
+  # were made while its checkpoint sat at baselines/lite/bcz, commit d0944f9: a re-run into
+  # the same directory is refused as another configuration; remove it first.)
+  local A=baselines/results/ablations
+  $VB train --arch bcz --data "$DATA/apple" "$DATA/bolt" "$DATA/printer" "$DATA/tree" \
+    --out runs/ablations/bcz_no_hindsight --device "$DEVICE"
+  local K='{"checkpoint": "runs/ablations/bcz_no_hindsight", "threads": 1}'
+  $VB eval --policy bcz --policy-kwargs "$K" --track lite --workers 2 --out $A/bcz_no_hindsight
+  $VB eval --policy bcz --policy-kwargs "$K" \
+    --env VLA-Office-GoToPrinter-v1 VLA-Outdoor-WalkToTree-v1 --episodes 50 \
+    --language-control shuffled --workers 2 --out $A/bcz_no_hindsight/language
+  $VB eval --policy diffusion \
+    --policy-kwargs '{"checkpoint": "baselines/lite/diffusion", "threads": 1, "inference": {"temperature": 1.0}}' \
+    --env VLA-Office-GoToPrinter-v1 VLA-Outdoor-WalkToTree-v1 --episodes 50 \
+    --language-control shuffled --workers 2 --out $A/diffusion_temperature1/language
+}
+
 table() {
   .venv/bin/python baselines/make_table.py > baselines/results/table.md
   cat baselines/results/table.md
@@ -80,6 +101,7 @@ case "$STAGE" in
   eval) evaluate ;;
   language) language ;;
   table) table ;;
+  ablations) ablations ;;
   all) data; train; evaluate; language; table ;;
-  *) echo "usage: $0 [data|train|eval|language|table|all] [ARCH ...]" >&2; exit 2 ;;
+  *) echo "usage: $0 [data|train|eval|language|ablations|table|all] [ARCH ...]" >&2; exit 2 ;;
 esac
