@@ -153,6 +153,23 @@ def test_act_shapes_confidence_and_determinism(arch: str, training_data) -> None
         assert model.confidence_kind == "spread" and torch.all(signal >= 0)
 
 
+def test_advanced_sentence_token_reads_the_pooled_embedding(training_data) -> None:
+    from dataclasses import replace
+
+    from vla_bench.learning.data import prepare
+
+    mod, cfg, dims = _tiny("advanced")
+    td = training_data(cfg.chunk, 1)
+    batch = prepare(td.batch(td.val_index[:3]), "cpu")
+    other = {**batch, "text": batch["text"] + 1.0}  # the same tokens, another sentence vector
+    for on in (False, True):
+        torch.manual_seed(0)
+        model = mod.Model(replace(cfg, sentence_token=on), dims).eval()
+        with torch.no_grad():
+            same = torch.equal(model(batch)[0], model(other)[0])
+        assert same is not on, on
+
+
 def test_diffusion_temperature_and_inference_overrides(training_data, tmp_path: Path) -> None:
     from dataclasses import replace
 

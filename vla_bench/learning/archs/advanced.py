@@ -7,7 +7,8 @@ Vision: each camera's RGB-D is cut into ``patch x patch`` patches by a strided c
 encoded by ``vision_layers`` pre-norm transformer layers per camera (as CLIP encodes an image),
 trained from scratch. Text: the frozen MiniLM token embeddings, projected and read by
 ``text_layers`` transformer layers (padding masked). Fusion: ``fusion_layers`` layers over
-``[CLS, vision tokens, text tokens, state token]`` (batch first, padded text masked as keys);
+``[CLS, vision tokens, text tokens, state token]`` (batch first, padded text masked as keys;
+``sentence_token``: the pooled sentence embedding, projected, as one more token);
 the vision tokens enter it average-pooled ``fusion_pool x fusion_pool`` (16 per camera at the
 default): a third of the fusion tokens, spatial layout kept.
 An MLP on the CLS output regresses ``chunk`` actions (Huber loss on the normalised actions,
@@ -65,6 +66,10 @@ class Config:
     confidence_weight: float = 0.1
     shift: int = 4  # random-shift augmentation (pixels)
     hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
+    # The pooled MiniLM sentence embedding as one more fusion token. Off in the shipped lite
+    # model, which read the words only as token features and did not listen to them (its
+    # hindsight-goal error was the same with another episode's words).
+    sentence_token: bool = False
 
 
 PRESETS = {"default": Config(),
@@ -96,6 +101,7 @@ class Model(nn.Module):
         self.text_pos = nn.Parameter(torch.randn(TEXT_TOKENS, w) * 0.02)
         self.text = _encoder(cfg, cfg.text_layers)
         self.state = nn.Linear(dims.state_dim, w)
+        self.sentence = nn.Linear(dims.text_dim, w) if cfg.sentence_token else None
         self.cls = nn.Parameter(torch.randn(w) * 0.02)
         self.fusion = _encoder(cfg, cfg.fusion_layers)
         self.norm = nn.LayerNorm(w)
@@ -130,6 +136,8 @@ class Model(nn.Module):
         text = self.text_proj(batch["text_tokens"][:, :n]) + self.text_pos[:n]
         text = self.text(text, src_key_padding_mask=~mask)
         state = self.state(batch["state"])[:, None]
+        if self.sentence is not None:
+            state = torch.cat([self.sentence(batch["text"])[:, None], state], dim=1)
         tokens = torch.cat([self.cls.expand(b, 1, -1), vision, text, state], dim=1)
         keep = torch.ones(b, tokens.shape[1], dtype=torch.bool, device=tokens.device)
         keep[:, 1 + vision.shape[1]:1 + vision.shape[1] + n] = mask
