@@ -88,12 +88,12 @@ def load(path: str | Path, device: str = "cpu", arch: str | None = None,
                           f"--policy {meta['arch']}")
     mod = arch_module(meta["arch"])
     allowed = getattr(mod, "INFERENCE_FIELDS", ())
-    for key in inference or {}:
-        if not allowed:
-            raise ConfigError(f"a {meta['arch']} model has no inference settings to override "
-                              f"(got {key!r}); only diffusion's can be changed after training")
-        if key not in allowed:
-            raise UnknownNameError(f"{meta['arch']} inference setting", key, allowed)
+    if inference and not allowed:
+        raise ConfigError(f"a {meta['arch']} model has no inference settings to override "
+                          f"(got {sorted(inference)}); only diffusion's can be changed")
+    unknown = sorted(set(inference or {}) - set(allowed))
+    if unknown:
+        raise UnknownNameError(f"{meta['arch']} inference setting", unknown[0], allowed)
     model = mod.Model(config_from(mod.Config, {**meta["config"], **(inference or {})}),
                       Dims(**meta["dims"]))
     model.load_state_dict(load_file(str(path), device=device))
