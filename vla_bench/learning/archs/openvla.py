@@ -6,7 +6,8 @@ initialised, nothing downloaded). Its vocabulary is ``inputs.BINS`` = 256 action
 ``i`` of a normalised action dimension) plus a BOS token. The prefix is given as embeddings:
 each camera's RGB-D feature map (a shared residual CNN, not language-conditioned, as OpenVLA's
 vision encoder is not), average-pooled to a ``patches x patches`` grid, one token per cell;
-the instruction's MiniLM word-piece embeddings (padding masked out of attention); one
+the instruction's MiniLM word-piece embeddings (padding masked out of attention), after them
+(``sentence_token``) the pooled MiniLM sentence embedding, projected, as one more token; one
 proprioceptive-state token; then BOS and, under teacher forcing, the action tokens.
 Positions count real tokens only, so an instruction's padding changes nothing.
 
@@ -19,10 +20,12 @@ Confidence (``"probability"``): the mean over the executed decoded tokens of the
 mass within +-2 bins of the chosen token (:func:`.layers.bin_decode`, the same definition as
 rt1's). A single bin's probability would be near zero by construction with 256 bins.
 
-Simplified vs the paper (0.7 M parameters in all): a 3-layer, 128-wide Llama trained from
+Simplified vs the paper (0.78 M parameters in all): a 3-layer, 128-wide Llama trained from
 scratch instead of the 7 B Llama-2 with pretrained DINOv2 + SigLIP vision; a small CNN's pooled
 grid instead of ViT patches through an MLP projector; MiniLM word-piece embeddings projected in
-instead of the Llama tokenizer's own text tokens; bins cut the 1st-99th percentile range evenly
+instead of the Llama tokenizer's own text tokens, plus the pooled sentence token (a small LM
+trained from scratch on 800 episodes may not learn to read word pieces alone: the advanced
+baseline, which read them only, ignored the words); bins cut the 1st-99th percentile range evenly
 (as OpenVLA) but get their own 256 tokens instead of overwriting the least-used words; a state
 token (OpenVLA reads no proprioception). Decoding the 17 tokens one LM call each makes ``act``
 the slowest of the baselines (~0.1 s on one CPU core), as OpenVLA is slow among real VLAs.
@@ -73,6 +76,7 @@ class Config:
     history: int = 1  # the current frame only
     shift: int = 4  # random-shift augmentation (pixels)
     hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
+    sentence_token: bool = True  # the pooled sentence embedding as one more prefix token
 
 
 PRESETS = {"default": Config(),
@@ -99,7 +103,9 @@ class Model(nn.Module):
         self.text_proj = nn.Linear(dims.text_dim, h)
         self.state = nn.Linear(dims.state_dim, h)
         self.n_act = cfg.chunk * dims.action_dim
-        n_prefix = dims.n_cameras * cfg.patches ** 2 + TEXT_TOKENS + 2  # image, text, state, BOS
+        self.sentence = nn.Linear(dims.text_dim, h) if cfg.sentence_token else None
+        # image, text (+ sentence), state, BOS
+        n_prefix = dims.n_cameras * cfg.patches ** 2 + TEXT_TOKENS + 2 + cfg.sentence_token
         lm_cfg = LlamaConfig(vocab_size=BINS + 1, hidden_size=h, intermediate_size=cfg.intermediate,
                              num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads,
                              max_position_embeddings=n_prefix + self.n_act, bos_token_id=BOS,
@@ -119,11 +125,15 @@ class Model(nn.Module):
         # (padding is masked and takes no position)
         keep = batch["text_mask"].any(0)
         text = self.text_proj(batch["text_tokens"][:, keep])
+        if self.sentence is not None:
+            text = torch.cat([text, self.sentence(batch["text"])[:, None]], dim=1)
         bos = self.lm.embed_tokens.weight[BOS].expand(b, 1, -1)
         x = torch.cat([img, text, self.state(batch["state"])[:, None], bos], dim=1)
         ones = torch.ones(b, 1, dtype=torch.bool, device=x.device)
-        mask = torch.cat([ones.expand(b, img.shape[1]), batch["text_mask"][:, keep],
-                          ones, ones], dim=1)
+        text_mask = batch["text_mask"][:, keep]
+        if self.sentence is not None:
+            text_mask = torch.cat([text_mask, ones], dim=1)
+        mask = torch.cat([ones.expand(b, img.shape[1]), text_mask, ones, ones], dim=1)
         return x, mask
 
     def _run(self, x: torch.Tensor, mask: torch.Tensor, cache: DynamicCache | None = None
