@@ -153,7 +153,7 @@ def test_act_shapes_confidence_and_determinism(arch: str, training_data) -> None
         assert model.confidence_kind == "spread" and torch.all(signal >= 0)
 
 
-@pytest.mark.parametrize("arch", ["advanced", "openvla"])
+@pytest.mark.parametrize("arch", ["advanced", "openvla", "rt1"])
 def test_sentence_token_reads_the_pooled_embedding(arch: str, training_data) -> None:
     from dataclasses import replace
 
@@ -162,14 +162,24 @@ def test_sentence_token_reads_the_pooled_embedding(arch: str, training_data) -> 
     mod, cfg, dims = _tiny(arch)
     td = training_data(cfg.chunk, 1)
     batch = prepare(td.batch(td.val_index[:3]), "cpu")
-    other = {**batch, "text": batch["text"] + 1.0}  # the same tokens, another sentence vector
-    for on in (False, True):
-        torch.manual_seed(0)
-        model = mod.Model(replace(cfg, sentence_token=on), dims).eval()
+    assert mod.Model(replace(cfg, sentence_token=False), dims).sentence is None
+    torch.manual_seed(0)
+    model = mod.Model(replace(cfg, sentence_token=True), dims).eval()
+
+    def out() -> list[torch.Tensor]:
         # actions and confidence: openvla's greedy bins may not move, their probabilities do
-        out = [model.act(b, None, torch.Generator().manual_seed(0))[:2] for b in (batch, other)]
-        same = all(torch.equal(x, y) for x, y in zip(*out, strict=True))
-        assert same is not on, on
+        return list(model.act(batch, None, torch.Generator().manual_seed(0))[:2])
+
+    before = out()
+    with torch.no_grad():
+        model.sentence.weight.mul_(-3.0)  # another projection of the same sentence vector
+    assert not all(torch.equal(x, y) for x, y in zip(before, out(), strict=True))
+    if arch != "rt1":  # rt1's FiLM reads the sentence vector too; the others' words are tokens
+        torch.manual_seed(0)
+        off = mod.Model(replace(cfg, sentence_token=False), dims).eval()
+        other = {**batch, "text": batch["text"] + 1.0}
+        assert torch.equal(off.act(batch, None, torch.Generator().manual_seed(0))[0],
+                           off.act(other, None, torch.Generator().manual_seed(0))[0])
 
 
 def test_diffusion_temperature_and_inference_overrides(training_data, tmp_path: Path) -> None:

@@ -3,7 +3,8 @@ TokenLearner keeps a few tokens per camera, a transformer reads them with the st
 every action dimension is a classification over 256 bins.
 
 Each camera's RGB-D goes through one shared residual CNN whose blocks are FiLM-conditioned on
-the instruction's sentence embedding (the only way language enters, as in RT-1). TokenLearner
+the instruction's sentence embedding (the only way language enters, as in RT-1, unless
+``sentence_token`` adds it as one more transformer token). TokenLearner
 pools each camera's feature map into ``tokens`` learned soft-attention tokens. With one
 proprioceptive-state token and one learned query token per predicted action dimension (per
 chunk step), a small bidirectional transformer runs over the sequence; each query's output is
@@ -67,6 +68,10 @@ class Config:
     history: int = 1  # RT-1 here sees the current frame only
     shift: int = 4  # random-shift augmentation (pixels)
     hindsight_dim: int = 0  # hindsight-goal head (set by TrainConfig.hindsight_weight)
+    # The sentence embedding, projected, as one more transformer token beside FiLM. Off in the
+    # shipped lite model, whose words entered through FiLM only (as in RT-1) and which did not
+    # read them (hindsight-goal error the same with another episode's words).
+    sentence_token: bool = False
 
 
 PRESETS = {"default": Config(),
@@ -90,7 +95,8 @@ class Model(nn.Module):
         self.learner = TokenLearner(self.vision.out_channels, cfg.tokens)
         self.img_proj = nn.Linear(self.vision.out_channels, d)
         self.state = nn.Linear(dims.state_dim, d)
-        n_ctx = dims.n_cameras * cfg.tokens + 1
+        self.sentence = nn.Linear(dims.text_dim, d) if cfg.sentence_token else None
+        n_ctx = dims.n_cameras * cfg.tokens + 1 + cfg.sentence_token
         # TokenLearner's tokens are slots, not a grid: a learned embedding per slot (and camera)
         self.pos = nn.Parameter(torch.randn(n_ctx, d) * 0.02)
         self.n_query = cfg.chunk * dims.action_dim
@@ -113,7 +119,10 @@ class Model(nn.Module):
         t = self.text(batch["text"])
         maps = self.vision(batch["images"], t)  # [B, V, C, h, w]
         tok = self.img_proj(self.learner(maps.flatten(0, 1))).reshape(b, -1, self.cfg.d_model)
-        ctx = torch.cat([tok, self.state(batch["state"])[:, None]], dim=1) + self.pos
+        ctx = [tok, self.state(batch["state"])[:, None]]
+        if self.sentence is not None:
+            ctx.append(self.sentence(batch["text"])[:, None])
+        ctx = torch.cat(ctx, dim=1) + self.pos
         x = torch.cat([ctx, self.queries.expand(b, -1, -1)], dim=1)
         out = self.norm(self.transformer(x))
         logits = self.head(out[:, -self.n_query:])
