@@ -162,7 +162,8 @@ def test_sentence_token_reads_the_pooled_embedding(arch: str, training_data) -> 
     mod, cfg, dims = _tiny(arch)
     td = training_data(cfg.chunk, 1)
     batch = prepare(td.batch(td.val_index[:3]), "cpu")
-    assert mod.Model(replace(cfg, sentence_token=False), dims).sentence is None
+    off = mod.Model(replace(cfg, sentence_token=False), dims).eval()
+    assert off.sentence is None
     torch.manual_seed(0)
     model = mod.Model(replace(cfg, sentence_token=True), dims).eval()
 
@@ -175,8 +176,6 @@ def test_sentence_token_reads_the_pooled_embedding(arch: str, training_data) -> 
         model.sentence.weight.mul_(-3.0)  # another projection of the same sentence vector
     assert not all(torch.equal(x, y) for x, y in zip(before, out(), strict=True))
     if arch != "rt1":  # rt1's FiLM reads the sentence vector too; the others' words are tokens
-        torch.manual_seed(0)
-        off = mod.Model(replace(cfg, sentence_token=False), dims).eval()
         other = {**batch, "text": batch["text"] + 1.0}
         assert torch.equal(off.act(batch, None, torch.Generator().manual_seed(0))[0],
                            off.act(other, None, torch.Generator().manual_seed(0))[0])
