@@ -2,7 +2,7 @@
 # The learned baselines of baselines/README.md, from nothing: the exact commands that made the
 # datasets, the checkpoints in baselines/lite/ and the reports in baselines/results/.
 #
-#   bash baselines/reproduce.sh [data|train|eval|language|ablations|table|all] [ARCH ...]
+#   bash baselines/reproduce.sh [data|train|eval|language|ablations|table|leaderboard|all] [ARCH ...]
 #
 # Every stage resumes: re-run the same command after a kill. Measured on 2 CPU cores: the data
 # about an hour, bcz's training 41 minutes, its lite-track evaluation (490 episodes, 2 workers)
@@ -90,6 +90,19 @@ ablations() {
     --language-control shuffled --workers 2 --out $A/diffusion_temperature1/language
 }
 
+leaderboard() {
+  # Each baseline's lite-track run as a leaderboard entry: a bundle with the policy card beside
+  # its checkpoint (lite/<arch>/card.json), re-scored by `leaderboard add`, then the site.
+  # An arch already on the leaderboard with these episodes is skipped (add refuses it anyway).
+  mkdir -p runs/bundles
+  for arch in $ARCHS; do
+    $VB submit "baselines/results/$arch" --out "runs/bundles/$arch.tar.gz" \
+      --card "baselines/lite/$arch/card.json" --commit "$(git rev-parse --short HEAD)"
+    $VB leaderboard add "runs/bundles/$arch.tar.gz" || echo "leaderboard: $arch not added (above)"
+  done
+  $VB leaderboard build
+}
+
 table() {
   .venv/bin/python baselines/make_table.py > baselines/results/table.md
   cat baselines/results/table.md
@@ -102,6 +115,7 @@ case "$STAGE" in
   language) language ;;
   table) table ;;
   ablations) ablations ;;
-  all) data; train; evaluate; language; table ;;
-  *) echo "usage: $0 [data|train|eval|language|ablations|table|all] [ARCH ...]" >&2; exit 2 ;;
+  leaderboard) leaderboard ;;
+  all) data; train; evaluate; language; table; leaderboard ;;
+  *) echo "usage: $0 [data|train|eval|language|ablations|table|leaderboard|all] [ARCH ...]" >&2; exit 2 ;;
 esac

@@ -211,7 +211,8 @@ def measure_main(env_id: str, steps: int, policy: str, resets: int) -> dict[str,
     out["resets_timed"] = resets
     env.close()
 
-    blind = vla_bench.make(env_id, cameras=(), **ENV_KWARGS)  # state + language only: the physics-bound rate
+    # state + language only: the physics-bound rate
+    blind = vla_bench.make(env_id, cameras=(), **ENV_KWARGS)
     driver = Driver(blind, policy)
     driver.run(10)
     out["no_camera_steps_per_s"] = steps / driver.run(steps)[0]

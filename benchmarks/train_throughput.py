@@ -6,6 +6,8 @@ of the G1's 73, 17-d actions), timed after warm-up
 steps. Inference: the full policy path (``LearnedPolicy.act`` on a default 224x224 two-camera
 observation: resize, text features from the per-episode cache, model, de-normalisation) of a
 randomly initialised checkpoint; the latency is per ``act`` call (one call per executed chunk).
+Parameters: those ``act`` runs with (training-only heads not counted); checkpoint MB: every
+stored float32 weight.
 
     python benchmarks/train_throughput.py [--arch bcz rt1 ...] [--steps 20] [--acts 60]
 
@@ -46,11 +48,11 @@ def synthetic_batch(cfg, dims, batch_size: int, seed: int = 0) -> dict:
     return batch
 
 
-def train_rate(arch: str, steps: int, batch_size: int) -> tuple[float, int]:
+def train_rate(arch: str, steps: int, batch_size: int) -> tuple[float, int, int]:
     import torch
 
     from vla_bench.learning import arch_module
-    from vla_bench.learning.archs.base import Dims
+    from vla_bench.learning.archs.base import Dims, acting_parameters
 
     mod = arch_module(arch)
     cfg = mod.PRESETS["default"]
@@ -74,7 +76,8 @@ def train_rate(arch: str, steps: int, batch_size: int) -> tuple[float, int]:
         one()
     dt = time.perf_counter() - t0
     frames = batch_size * getattr(cfg, "history", 1)
-    return frames * steps / dt, sum(p.numel() for p in model.parameters())
+    stored = sum(p.numel() for p in model.parameters())
+    return frames * steps / dt, acting_parameters(model), stored
 
 
 def act_latency(arch: str, acts: int) -> tuple[float, float, int]:
@@ -146,9 +149,9 @@ def main(argv: list[str] | None = None) -> int:
           "| actions per act |")
     print("|---|---|---|---|---|---|---|")
     for arch in args.arch:
-        rate, n = train_rate(arch, args.steps, args.batch_size)
+        rate, n, stored = train_rate(arch, args.steps, args.batch_size)
         med, p95, execute = act_latency(arch, args.acts)
-        print(f"| {arch} | {n / 1e6:.2f} M | {n * 4 / 2**20:.1f} | {rate:.0f} | {med:.1f} | "
+        print(f"| {arch} | {n / 1e6:.2f} M | {stored * 4 / 2**20:.1f} | {rate:.0f} | {med:.1f} | "
               f"{p95:.1f} | {execute} |", flush=True)
     return 0
 

@@ -538,7 +538,12 @@ def test_training_with_hindsight_goals(dataset: Path, cache_root: Path, tmp_path
     assert val["val_start_hindsight"] > 0 and val["val_start_hindsight_swapped_instruction"] > 0
     run = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run["config"]["hindsight_dim"] == 10 and run["train"]["hindsight_weight"] == 1.0
-    assert LearnedPolicy(tmp_path / "a").model.obs.hindsight is not None  # loads with its head
+    policy = LearnedPolicy(tmp_path / "a")
+    assert policy.model.obs.hindsight is not None  # loads with its head
+    head = sum(p.numel() for p in policy.model.obs.hindsight.parameters())
+    align = sum(p.numel() for n, p in policy.model.named_parameters() if ".align_" in n)
+    total = sum(p.numel() for p in policy.model.parameters())
+    assert head > 0 and policy.num_parameters() == total - head - align  # act never runs them
     png = (tmp_path / "a" / "loss.png").read_bytes()  # a second panel: the goal error
     assert int.from_bytes(png[16:20], "big") > int.from_bytes(png[20:24], "big") * 2
     for arch in ARCHS:  # memory: windows of steps, masked past the end

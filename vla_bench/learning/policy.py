@@ -126,8 +126,11 @@ class LearnedPolicy:
         return float(np.mean(self._signals)) if self._signals else None
 
     def num_parameters(self) -> int:
-        """Trainable parameters of the model (the frozen text encoder not counted)."""
-        return sum(p.numel() for p in self.model.parameters())
+        """Parameters the policy acts with: the frozen text encoder and the training-only
+        auxiliary heads (hindsight goals, instruction / goal-view alignment) not counted."""
+        from vla_bench.learning.archs.base import acting_parameters
+
+        return acting_parameters(self.model)
 
     # -- helpers ------------------------------------------------------------------------------
     def _step_confidence(self, signal: float) -> float:

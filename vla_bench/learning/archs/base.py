@@ -92,3 +92,15 @@ def _check_common(cfg: Any) -> None:
                           "a policy can only execute actions it predicted")
     if getattr(cfg, "image_size", 64) % 8:
         raise ConfigError(f"config image_size must be a multiple of 8, got {cfg.image_size}")
+
+
+# Submodules that only shape training (auxiliary losses): a checkpoint carries them, ``act``
+# never runs them, so they are not the policy's size.
+TRAINING_ONLY = frozenset({"hindsight", "align_image", "align_text"})
+
+
+def acting_parameters(model: Any) -> int:
+    """The parameters ``model.act`` runs with: those of the training-only heads
+    (:data:`TRAINING_ONLY`) not counted; the frozen text encoder is not part of a model."""
+    return sum(p.numel() for name, p in model.named_parameters()
+               if not TRAINING_ONLY.intersection(name.split(".")))
