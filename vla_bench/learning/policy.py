@@ -28,6 +28,7 @@ import numpy as np
 
 from vla_bench import conventions as cv
 from vla_bench.errors import ConfigError
+from vla_bench.learning.archs.base import acting_parameters
 
 
 class LearnedPolicy:
@@ -128,8 +129,6 @@ class LearnedPolicy:
     def num_parameters(self) -> int:
         """Parameters the policy acts with: the frozen text encoder and the training-only
         auxiliary heads (hindsight goals, instruction / goal-view alignment) not counted."""
-        from vla_bench.learning.archs.base import acting_parameters
-
         return acting_parameters(self.model)
 
     # -- helpers ------------------------------------------------------------------------------
